@@ -1,0 +1,26 @@
+"""The ``pmo-gates`` command line: one typer app, each area's commands registered from its own module."""
+
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+app = typer.Typer(
+    name="pmo-gates",
+    help="A Project Management Office as code: Jira sync, gate reviews, root-cause analysis, corrective actions.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,  # locals can hold tokens: never print them
+)
+
+# Each module defines ``register(app)``; keeping the list here makes the command surface one glance.
+COMMAND_MODULES = [
+    "pmo_gates.commands.sandbox",
+]
+
+for _name in COMMAND_MODULES:
+    importlib.import_module(_name).register(app)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,227 @@
+"""pmo-gates configuration: one YAML file (default ``./pmo-gates.yaml``), validated by pydantic.
+
+Secrets never live in the file: it names the environment variables that hold them, and they are read
+into ``SecretStr`` values so they cannot leak through repr, logs or errors.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError
+
+DEFAULT_CONFIG = Path("pmo-gates.yaml")
+
+
+class ConfigError(Exception):
+    """A configuration problem, phrased as ``file:line: key: what is wrong``."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class JiraAuth(_Model):
+    """Cloud: ``email`` + an API token; Data Center: a personal access token (``email`` left empty)."""
+
+    email: str | None = Field(None, description="Atlassian account email (Cloud basic auth).")
+    token_env: str = Field("PMO_GATES_JIRA_TOKEN", description="Environment variable holding the token/PAT.")
+
+    def token(self) -> SecretStr | None:
+        value = os.environ.get(self.token_env)
+        return SecretStr(value) if value else None
+
+
+class RetryConfig(_Model):
+    max_attempts: int = Field(6, ge=1, le=20, description="Attempts per request, first one included.")
+    max_total_seconds: float = Field(180, gt=0, description="Give up once retrying has taken this long.")
+    max_wait_seconds: float = Field(60, gt=0, description="Longest single wait (a longer Retry-After fails).")
+    initial_wait_seconds: float = Field(1, gt=0)
+
+
+class JiraConfig(_Model):
+    url: str = Field(..., description="Base URL, e.g. https://example.atlassian.net")
+    flavour: Literal["auto", "cloud", "dc"] = Field("auto", description="auto reads serverInfo.deploymentType")
+    auth: JiraAuth = JiraAuth()
+    connect_timeout: float = Field(10, gt=0)
+    read_timeout: float = Field(60, gt=0)
+    page_size: int = Field(100, ge=1, le=5000, description="Issues per search page.")
+    retry: RetryConfig = RetryConfig()
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        if "@" in value.split("//", 1)[1].split("/", 1)[0]:
+            raise ValueError("must not embed credentials; use jira.auth")
+        return value.rstrip("/")
+
+
+class PortfolioConfig(_Model):
+    projects: list[str] = Field(default_factory=list, description="Jira project keys in the portfolio.")
+    jql: str | None = Field(None, description="Extra JQL restricting the synced issues (ANDed with the projects).")
+    anchor_issue_type: str = Field("Project", description="Issue type of the one issue per project holding PMO metadata.")
+
+    @model_validator(mode="after")
+    def _some_scope(self) -> PortfolioConfig:
+        if not self.projects and not self.jql:
+            raise ValueError("set portfolio.projects or portfolio.jql")
+        return self
+
+
+class FieldMap(_Model):
+    """PMO metadata mapped from Jira fields **by name** (resolved to ids through GET /field)."""
+
+    phase: str = "PMO Phase"
+    planned_start: str = "Planned Start"
+    planned_end: str = "Planned End"
+    baseline_date: str = "Phase Baseline Date"
+    budget: str = "Budget"
+    actual_cost: str = "Actual Cost"
+    hourly_rate: str = "Hourly Rate"
+    project_manager: str = "Project Manager"
+    strategic_value: str = "Strategic Value"
+    expected_roi: str = "Expected ROI"
+    charter: str = "Charter"
+    budget_approved: str = "Budget Approved"
+    lessons_learned: str = "Lessons Learned"
+    story_points: str = "Story Points"
+    sprint: str = "Sprint"
+    epic_link: str = "Epic Link"
+
+
+class DatabaseConfig(_Model):
+    url: str = Field("sqlite:///pmo-gates.db", description="SQLAlchemy URL; env PMO_GATES_DATABASE_URL wins.")
+
+
+class SyncConfig(_Model):
+    overlap_minutes: int = Field(5, ge=0, le=1440, description="Re-read this much before the watermark.")
+    sync_worklogs: bool = True
+    full_sync_every_days: int = Field(7, ge=1, description="Reconcile deletions with a full sync this often.")
+
+
+class RulesConfig(_Model):
+    paths: list[Path] = Field(default_factory=list, description="Rule files/folders; empty = the shipped packs.")
+    enabled_packs: list[Literal["establishment", "standardization", "maturity"]] = Field(
+        default_factory=lambda: ["establishment", "standardization", "maturity"]
+    )
+    waivers: list[Path] = Field(default_factory=list)
+
+
+class EscalationStep(_Model):
+    after_days: int = Field(..., ge=0, description="Days past the ticket's due date.")
+    action: Literal["comment", "raise_priority", "assign_pmo_lead", "mention_pmo_lead"]
+    priority: str | None = None
+
+
+class ActionsConfig(_Model):
+    project: str | None = Field(None, description="Jira project for tickets; default: the finding's project.")
+    issue_type: str = "Task"
+    label: str = Field("pmo-gates", description="Label on every ticket we own (fingerprint label added too).")
+    pmo_lead: str | None = Field(None, description="accountId (Cloud) or username (DC) of the PMO lead.")
+    approval: bool = Field(False, description="Pause the flow for approval of the plan in the Prefect UI.")
+    approval_timeout_seconds: int = Field(3600, ge=1)
+    escalation: list[EscalationStep] = Field(
+        default_factory=lambda: [
+            EscalationStep(after_days=0, action="comment"),
+            EscalationStep(after_days=7, action="raise_priority", priority="High"),
+            EscalationStep(after_days=14, action="mention_pmo_lead"),
+        ]
+    )
+
+
+class ScheduleConfig(_Model):
+    timezone: str = "UTC"
+    sync: str = "0 * * * *"
+    corrective_actions: str = "0 6 * * *"
+    gate_review: str = "0 7 * * 1"
+    delay_root_cause: str = "0 8 1 * *"
+
+
+class ReportsConfig(_Model):
+    out_dir: Path = Path("pmo-gates-reports")
+    on_time_target_pct: float = Field(80, ge=0, le=100)
+    go_rate_target_pct: float = Field(70, ge=0, le=100)
+
+
+class Settings(_Model):
+    """The whole configuration file."""
+
+    jira: JiraConfig
+    portfolio: PortfolioConfig
+    fields: FieldMap = FieldMap()
+    database: DatabaseConfig = DatabaseConfig()
+    sync: SyncConfig = SyncConfig()
+    rules: RulesConfig = RulesConfig()
+    actions: ActionsConfig = ActionsConfig()
+    schedules: ScheduleConfig = ScheduleConfig()
+    reports: ReportsConfig = ReportsConfig()
+    today: date | None = Field(None, description="Pin 'today' (replays, tests); default: the real date.")
+
+    def database_url(self) -> str:
+        return os.environ.get("PMO_GATES_DATABASE_URL") or self.database.url
+
+
+def _line_of(data: Any, loc: tuple[Any, ...]) -> int | None:
+    """Line (1-based) of the deepest key in ``loc`` that ruamel kept a position for."""
+    line = None
+    node = data
+    for part in loc:
+        try:
+            if isinstance(part, str) and hasattr(node, "lc") and part in node:
+                line = node.lc.key(part)[0] + 1
+            elif isinstance(part, int) and hasattr(node, "lc") and part < len(node):
+                line = node.lc.item(part)[0] + 1
+            node = node[part]
+        except (KeyError, IndexError, TypeError, AttributeError):
+            break
+    return line
+
+
+def parse_settings(text: str, source: str = "<config>") -> Settings:
+    yaml = YAML(typ="rt")
+    try:
+        data = yaml.load(text) or {}
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
+        raise ConfigError(f"{where}: YAML syntax error: {exc.problem}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}:1: the config must be a mapping of keys")
+    try:
+        return Settings.model_validate(_plain(data))
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
+            key = ".".join(str(p) for p in loc) or "(top level)"
+            line = _line_of(data, loc)
+            where = f"{source}:{line}" if line else source
+            message = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "extra_forbidden":
+                message = "unknown key"
+            lines.append(f"{where}: {key}: {message}")
+        raise ConfigError("\n".join(lines)) from None
+
+
+def _plain(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    return node
+
+
+def load_settings(path: Path | str | None = None) -> Settings:
+    path = Path(path) if path else DEFAULT_CONFIG
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found (pass --config or create it)") from None
+    return parse_settings(text, str(path))

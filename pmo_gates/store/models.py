@@ -1,0 +1,170 @@
+"""SQLAlchemy models of everything pmo-gates keeps: synced Jira data, sync state, and (added by later
+migrations) decision records and the corrective-action ledger.
+
+Jira keys are the natural identity of projects and issues, but issue keys change when an issue moves
+between projects, so issues are keyed by Jira's immutable numeric id and carry their key as a unique column.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON, list[Any]: JSON}
+
+
+class Project(Base):
+    """A Jira project in the portfolio, with the PMO metadata read from its anchor issue."""
+
+    __tablename__ = "projects"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    jira_id: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(255))
+    lead_account_id: Mapped[str | None] = mapped_column(String(128))
+    category: Mapped[str | None] = mapped_column(String(255))
+    anchor_issue_key: Mapped[str | None] = mapped_column(String(64))
+    # Mapped PMO metadata (config `fields:`); None when the field is absent or unparseable.
+    phase: Mapped[str | None] = mapped_column(String(32))
+    planned_start: Mapped[date | None] = mapped_column(Date)
+    planned_end: Mapped[date | None] = mapped_column(Date)
+    baseline_date: Mapped[date | None] = mapped_column(Date)
+    budget: Mapped[float | None] = mapped_column(Float)
+    actual_cost: Mapped[float | None] = mapped_column(Float)
+    hourly_rate: Mapped[float | None] = mapped_column(Float)
+    project_manager_id: Mapped[str | None] = mapped_column(String(128))
+    project_manager_name: Mapped[str | None] = mapped_column(String(255))
+    strategic_value: Mapped[float | None] = mapped_column(Float)
+    expected_roi: Mapped[float | None] = mapped_column(Float)
+    charter_url: Mapped[str | None] = mapped_column(Text)
+    budget_approved: Mapped[bool | None] = mapped_column(Boolean)
+    lessons_learned: Mapped[str | None] = mapped_column(Text)
+    # Every mapped field's raw value by config name, for facts that need more than the typed columns.
+    metadata_json: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    synced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Person(Base):
+    __tablename__ = "people"
+
+    account_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    display_name: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Issue(Base):
+    __tablename__ = "issues"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    project_key: Mapped[str] = mapped_column(String(64), index=True)
+    issue_type: Mapped[str] = mapped_column(String(64))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(64))
+    status_category: Mapped[str] = mapped_column(String(16))  # new | indeterminate | done
+    resolution: Mapped[str | None] = mapped_column(String(64))
+    priority: Mapped[str | None] = mapped_column(String(32))
+    assignee_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    reporter_id: Mapped[str | None] = mapped_column(String(128))
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    resolved: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    due_date: Mapped[date | None] = mapped_column(Date)
+    story_points: Mapped[float | None] = mapped_column(Float)
+    original_estimate_s: Mapped[int | None] = mapped_column(BigInteger)
+    time_spent_s: Mapped[int | None] = mapped_column(BigInteger)
+    remaining_estimate_s: Mapped[int | None] = mapped_column(BigInteger)
+    parent_key: Mapped[str | None] = mapped_column(String(64))
+    labels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    sprint: Mapped[str | None] = mapped_column(String(255))
+    # Problems found while mapping this issue (bad date, unparseable number...): stored, not fatal.
+    data_errors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    synced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (Index("ix_issues_project_status", "project_key", "status_category"),)
+
+
+class IssueLink(Base):
+    """A directed dependency: ``from_key`` <link outward verb> ``to_key`` (e.g. A-1 blocks B-7)."""
+
+    __tablename__ = "issue_links"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # Jira link id
+    issue_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("issues.id", ondelete="CASCADE"), index=True)
+    link_type: Mapped[str] = mapped_column(String(64))
+    from_key: Mapped[str] = mapped_column(String(64), index=True)
+    to_key: Mapped[str] = mapped_column(String(64), index=True)
+
+
+class ChangelogItem(Base):
+    __tablename__ = "changelog_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    issue_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("issues.id", ondelete="CASCADE"), index=True)
+    history_id: Mapped[str] = mapped_column(String(32))
+    item_index: Mapped[int] = mapped_column(Integer)
+    author_id: Mapped[str | None] = mapped_column(String(128))
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    field: Mapped[str] = mapped_column(String(128))
+    from_value: Mapped[str | None] = mapped_column(Text)
+    from_string: Mapped[str | None] = mapped_column(Text)
+    to_value: Mapped[str | None] = mapped_column(Text)
+    to_string: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        UniqueConstraint("issue_id", "history_id", "item_index", name="uq_changelog_item"),
+        Index("ix_changelog_field", "field"),
+    )
+
+
+class Worklog(Base):
+    __tablename__ = "worklogs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # Jira worklog id
+    issue_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("issues.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[str | None] = mapped_column(String(128), index=True)
+    started: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    time_spent_s: Mapped[int] = mapped_column(BigInteger)
+
+
+class SyncState(Base):
+    """Watermark per scope (``portfolio`` or a project key). Advanced only after the data it covers is
+    committed, in the same transaction, so a crash never skips data."""
+
+    __tablename__ = "sync_state"
+
+    scope: Mapped[str] = mapped_column(String(128), primary_key=True)
+    watermark: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_full_sync: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Resumable paging: the next page token/offset of an interrupted sync, cleared when it completes.
+    cursor: Mapped[str | None] = mapped_column(Text)
+
+
+class SyncRun(Base):
+    __tablename__ = "sync_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    mode: Mapped[str] = mapped_column(String(16))  # full | incremental
+    status: Mapped[str] = mapped_column(String(16))  # running | completed | failed
+    stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    error: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,81 @@
+"""Test-wide set-up. Prefect reads its settings at import, so the environment is fixed before anything
+imports it: a private PREFECT_HOME, test mode, no analytics, no telemetry."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+
+_PREFECT_HOME = tempfile.mkdtemp(prefix="pmo-gates-test-prefect-")
+os.environ["PREFECT_HOME"] = _PREFECT_HOME
+os.environ.setdefault("PREFECT_TEST_MODE", "1")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+import pytest  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from pmo_gates.store import Store  # noqa: E402
+from pmo_gates.store.models import Base  # noqa: E402
+
+# pytest_plugins = ["tests.jira_contract"]  # enabled once the sandbox contract helpers land
+
+PG_URL = os.environ.get("PMO_GATES_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="session")
+def pg_database_url() -> Iterator[str]:
+    """A throw-away PostgreSQL database for this test session. Fails (never skips) when the server is
+    down: .ci/run starts it, and a silently skipped PostgreSQL suite hides real bugs."""
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    name = f"pmo_gates_test_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # pragma: no cover - environment problem
+        pytest.fail(f"PostgreSQL at {make_url(PG_URL).render_as_string(hide_password=True)} unusable: {exc}")
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def _pg_store(pg_database_url: str) -> Iterator[Store]:
+    store = Store(pg_database_url)
+    yield store
+    store.dispose()
+
+
+def _truncate(store: Store) -> None:
+    with store.engine.begin() as conn:
+        if store.dialect == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(Base.metadata.sorted_tables):
+                conn.execute(table.delete())
+
+
+@pytest.fixture
+def sqlite_store(tmp_path) -> Iterator[Store]:
+    store = Store(f"sqlite:///{tmp_path / 'store.db'}")
+    yield store
+    store.dispose()
+
+
+@pytest.fixture
+def pg_store(_pg_store: Store) -> Iterator[Store]:
+    _truncate(_pg_store)
+    yield _pg_store
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store(request) -> Store:
+    """The store on SQLite and on the real PostgreSQL server: tests using it run on both."""
+    return request.getfixturevalue("sqlite_store" if request.param == "sqlite" else "pg_store")

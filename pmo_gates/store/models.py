@@ -168,3 +168,75 @@ class SyncRun(Base):
     status: Mapped[str] = mapped_column(String(16))  # running | completed | failed
     stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class GateDecision(Base):
+    """A reproducible gate-review record: what was decided, on which rules and which data."""
+
+    __tablename__ = "gate_decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_key: Mapped[str] = mapped_column(String(64), index=True)
+    gate: Mapped[str] = mapped_column(String(32))
+    decision: Mapped[str] = mapped_column(String(32))  # go | conditional_go | hold | recycle | kill
+    score: Mapped[float] = mapped_column(Float)
+    rules_hash: Mapped[str] = mapped_column(String(64))
+    rules_commit: Mapped[str | None] = mapped_column(String(64))
+    data_hash: Mapped[str] = mapped_column(String(64))
+    data_synced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    evaluated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    approved_by: Mapped[str | None] = mapped_column(String(255))
+    criteria: Mapped[list[Any]] = mapped_column(JSON, default=list)  # every criterion with its evidence
+    run_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class ActionTicket(Base):
+    """The corrective-action ledger: one row per finding fingerprint, mirroring one Jira ticket."""
+
+    __tablename__ = "action_tickets"
+
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), default="finding")  # finding | rca
+    rule_id: Mapped[str] = mapped_column(String(128), index=True)
+    project_key: Mapped[str] = mapped_column(String(64), index=True)
+    period: Mapped[str | None] = mapped_column(String(16))
+    ticket_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    ticket_id: Mapped[str | None] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(16))  # open | resolved
+    summary: Mapped[str] = mapped_column(Text, default="")
+    content_hash: Mapped[str | None] = mapped_column(String(64))  # what we last wrote, to skip no-op writes
+    due_date: Mapped[date | None] = mapped_column(Date)
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PostedComment(Base):
+    """Comments we keep up to date in place (gate-review and root-cause comments on anchor issues)."""
+
+    __tablename__ = "posted_comments"
+
+    issue_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(64), primary_key=True)  # e.g. gate-review, rca-2026-11
+    comment_id: Mapped[str] = mapped_column(String(32))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class RcaResult(Base):
+    """One delay root-cause analysis of one project in one period (month), kept for trends."""
+
+    __tablename__ = "rca_results"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_key: Mapped[str] = mapped_column(String(64), index=True)
+    period: Mapped[str] = mapped_column(String(16))
+    analysed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    delayed: Mapped[bool] = mapped_column(Boolean)
+    slip_days: Mapped[float | None] = mapped_column(Float)
+    causes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    remedies: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+    __table_args__ = (UniqueConstraint("project_key", "period", name="uq_rca_project_period"),)

@@ -66,7 +66,9 @@ class JiraConfig(_Model):
 class PortfolioConfig(_Model):
     projects: list[str] = Field(default_factory=list, description="Jira project keys in the portfolio.")
     jql: str | None = Field(None, description="Extra JQL restricting the synced issues (ANDed with the projects).")
-    anchor_issue_type: str = Field("Project", description="Issue type of the one issue per project holding PMO metadata.")
+    anchor_issue_type: str = Field(
+        "Project", description="Issue type of the one issue per project holding PMO metadata."
+    )
 
     @model_validator(mode="after")
     def _some_scope(self) -> PortfolioConfig:

@@ -8,8 +8,20 @@ from pmo_gates.store.models import Issue, SyncState
 
 def _issue(i: int, summary: str = "s") -> dict:
     now = datetime(2026, 11, 1, tzinfo=UTC)
-    return dict(id=i, key=f"A-{i}", project_key="A", issue_type="Task", summary=summary, status="To Do",
-                status_category="new", created=now, updated=now, labels=[], data_errors=[], synced_at=now)
+    return dict(
+        id=i,
+        key=f"A-{i}",
+        project_key="A",
+        issue_type="Task",
+        summary=summary,
+        status="To Do",
+        status_category="new",
+        created=now,
+        updated=now,
+        labels=[],
+        data_errors=[],
+        synced_at=now,
+    )
 
 
 def test_upsert_inserts_then_updates_without_duplicates(store):

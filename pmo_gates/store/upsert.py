@@ -35,9 +35,7 @@ def upsert(
     for start in range(0, len(rows), chunk):
         stmt = insert(table).values(list(rows[start : start + chunk]))
         if update:
-            stmt = stmt.on_conflict_do_update(
-                index_elements=key, set_={c: getattr(stmt.excluded, c) for c in update}
-            )
+            stmt = stmt.on_conflict_do_update(index_elements=key, set_={c: getattr(stmt.excluded, c) for c in update})
         else:
             stmt = stmt.on_conflict_do_nothing(index_elements=key)
         session.execute(stmt)

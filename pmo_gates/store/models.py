@@ -156,6 +156,9 @@ class SyncState(Base):
     last_full_sync: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Resumable paging: the next page token/offset of an interrupted sync, cleared when it completes.
     cursor: Mapped[str | None] = mapped_column(Text)
+    # What the connector learnt about the Jira site (flavour, user time zone, resolved field ids), kept so
+    # an incremental sync needs no metadata requests; refreshed by every full sync.
+    context: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class SyncRun(Base):

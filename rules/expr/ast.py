@@ -43,6 +43,7 @@ class Member(Node):
     obj: Node | None = None
     attr: str = ""
     attr_pos: int = 0
+    value: Any = field(default=None, init=False, repr=False)  # the setting's value, set by the checker
 
     def children(self) -> list[Node]:
         return [self.obj] if self.obj is not None else []

@@ -1,0 +1,186 @@
+"""A configured ``jira.JIRA`` client with exactly one retry layer (ours), request counters and the flavour.
+
+The ``jira`` client is built with ``max_retries=0`` and explicit timeouts, and its session's ``request``
+is wrapped by ``RetryPolicy``, so every call (the client's own methods and our raw REST calls through its
+session) is retried the same way, once. serverInfo is fetched after the wrapper is in place (instead of by
+the constructor's ``get_server_info=True``) so that it too is retried and counted; the result is stored
+on the client exactly as the constructor would (``deploymentType``, ``_version``).
+
+Example::
+
+    client = build_client(JiraConnection.from_settings(settings))
+    client.get("/myself")["timeZone"]
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import re
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+import requests
+from jira import JIRA
+from pmo_gates.connectors.connection import JiraConnection
+from pmo_gates.connectors.errors import JiraConfigError, JiraHTTPError
+from pmo_gates.connectors.redact import Redactor
+from pmo_gates.connectors.retry import RetryPolicy
+
+log = logging.getLogger(__name__)
+
+API = "/rest/api/2"
+Flavour = Literal["cloud", "dc"]
+
+_KEY_SEGMENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*-\d+$")
+
+
+def endpoint(method: str, path: str) -> str:
+    """``GET /rest/api/2/issue/{id}/worklog`` for ``GET /rest/api/2/issue/ABC-7/worklog``: counts group
+    by endpoint, not by issue."""
+    parts = ["{id}" if (segment.isdigit() or _KEY_SEGMENT.match(segment)) else segment for segment in path.split("/")]
+    return f"{method.upper()} {'/'.join(parts)}"
+
+
+class RequestStats:
+    """HTTP requests actually sent (retries included), by endpoint."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+
+    def record(self, method: str, path: str) -> None:
+        self.counts[endpoint(method, path)] += 1
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(sorted(self.counts.items()))
+
+
+def flavour_of(server_info: dict[str, Any]) -> Flavour:
+    return "cloud" if server_info.get("deploymentType") == "Cloud" else "dc"
+
+
+class JiraClient:
+    """The ``jira.JIRA`` object (``.jira``) plus what the connector needs around it."""
+
+    def __init__(
+        self,
+        jira: JIRA,
+        *,
+        flavour: Flavour,
+        stats: RequestStats,
+        redactor: Redactor,
+        server_info: dict[str, Any] | None = None,
+    ) -> None:
+        self.jira = jira
+        self.flavour = flavour
+        self.stats = stats
+        self.redactor = redactor
+        self.server_info = server_info
+        self.base_url = jira.server_url
+
+    @property
+    def is_cloud(self) -> bool:
+        return self.flavour == "cloud"
+
+    def _url(self, path: str) -> str:
+        return f"{self.base_url}{path if path.startswith('/rest/') else API + path}"
+
+    def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        """GET ``path`` (relative to /rest/api/2 unless it starts with /rest/) and return the JSON."""
+        return self._json(self.jira._session.get(self._url(path), params=params), "GET", path)
+
+    def post(self, path: str, body: Any) -> Any:
+        response = self.jira._session.post(self._url(path), data=json.dumps(body))
+        return self._json(response, "POST", path)
+
+    def _json(self, response: requests.Response, method: str, path: str) -> Any:
+        try:
+            return response.json()
+        except ValueError:
+            raise JiraHTTPError(
+                f"Jira answered {method} {path} with HTTP {response.status_code} but no JSON body "
+                f"(content type {response.headers.get('Content-Type', 'unknown')}): is jira.url the Jira "
+                "base URL?",
+                method=method,
+                path=path,
+                status_code=response.status_code,
+            ) from None
+
+    def close(self) -> None:
+        try:
+            self.jira.close()
+        except Exception:  # pragma: no cover - closing a session should never fail the sync
+            log.debug("closing the Jira session failed", exc_info=True)
+
+
+def build_client(
+    connection: JiraConnection,
+    *,
+    flavour: Flavour | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    rng: random.Random | None = None,
+    stats: RequestStats | None = None,
+) -> JiraClient:
+    """Build the client. ``flavour`` (e.g. remembered from an earlier sync) skips serverInfo when the
+    configured flavour is ``auto``; otherwise serverInfo is read once to detect Cloud vs Data Center."""
+    token = connection.token.get_secret_value()
+    redactor = Redactor([token], email=connection.email)
+    stats = stats or RequestStats()
+    auth: dict[str, Any] = {"basic_auth": (connection.email, token)} if connection.email else {"token_auth": token}
+    try:
+        jira = JIRA(
+            server=connection.url,
+            max_retries=0,
+            timeout=(connection.connect_timeout, connection.read_timeout),
+            get_server_info=False,
+            **auth,
+        )
+    except Exception as exc:  # the constructor makes no request; only bad arguments land here
+        raise JiraConfigError(f"cannot set up the Jira client: {redactor(str(exc))}") from None
+    policy = RetryPolicy(connection.retry, redactor=redactor, sleep=sleep, clock=clock, now=now, rng=rng)
+    _install_retry(jira, policy, stats)
+
+    server_info: dict[str, Any] | None = None
+    chosen = flavour if connection.flavour == "auto" else connection.flavour
+    if chosen is None:
+        client = JiraClient(jira, flavour="dc", stats=stats, redactor=redactor)
+        server_info = client.get("/serverInfo")
+        chosen = flavour_of(server_info)
+        jira.deploymentType = server_info.get("deploymentType")
+        try:
+            jira._version = tuple(server_info["versionNumbers"])
+        except (KeyError, TypeError):
+            jira._version = (0, 0, 0)
+    else:
+        # The jira client decides Cloud-only code paths on deploymentType: keep it consistent.
+        jira.deploymentType = "Cloud" if chosen == "cloud" else "Server"
+    return JiraClient(jira, flavour=chosen, stats=stats, redactor=redactor, server_info=server_info)
+
+
+def _install_retry(jira: JIRA, policy: RetryPolicy, stats: RequestStats) -> None:
+    """Route every request of the client's session through ``policy`` (the session retries nothing)."""
+    session = jira._session
+    session.max_retries = 0
+    send = session.request  # ResilientSession.request: one attempt, raises JIRAError on HTTP errors
+
+    def request(method: str, url: str | bytes, **kwargs: Any) -> requests.Response:
+        path = urlsplit(url.decode() if isinstance(url, bytes) else url).path
+
+        def attempt() -> requests.Response:
+            stats.record(method, path)
+            return send(method, url, **kwargs)
+
+        return policy.call(method, path, attempt)
+
+    session.request = request  # type: ignore[method-assign]

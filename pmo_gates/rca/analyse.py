@@ -1,0 +1,278 @@
+"""Root-cause analysis of a whole portfolio: detect delays, score each cause, normalise, rank, prescribe.
+
+Scoring: every analyser returns item-equivalents of work its cause cost; divided by the project's
+throughput that is days of delay (``impact_days``). Each cause's ``score`` is the part of the slip it
+could explain alone (impact / slip, capped at 1); its ``share`` is its part of the slip once all causes
+are put together (impact / max(slip, sum of impacts)), so shares never sum above 1. Causes are sorted by
+impact, highest first.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from datetime import UTC, date, datetime
+from string import Template
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from pmo_gates.rca.detect import ScheduleStatus, assess_schedule
+from pmo_gates.rca.playbook import Playbook, load_playbook
+from pmo_gates.rca.profile import ProjectProfile, build_profile
+from pmo_gates.rca.registry import CauseContext, CauseFinding, CauseRegistry, Evidence, cause_registry
+from pmo_gates.rca.scan import portfolio_context, scan_projects
+from pmo_gates.store import Store, upsert
+from pmo_gates.store.models import RcaResult
+
+_DEFAULT_CYCLE_DAYS = 5.0  # when no project has enough finished work to set the norm
+_MIN_NORM_SAMPLES = 3
+
+
+class CauseResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    cause: str
+    title: str
+    score: float = Field(description="Part of the slip this cause could explain on its own (0-1).")
+    share: float = Field(description="Its part of the slip among all causes found (shares sum to <= 1).")
+    impact_days: float = Field(description="Estimated days of delay: item-equivalents / throughput.")
+    evidence: Evidence
+
+
+class RemedyResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    kind: str
+    title: str
+    action: str
+    causes: list[str] = Field(description="The causes this remedy answers, most important first.")
+
+
+class ProjectAnalysis(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    name: str = ""
+    manager: str | None = None
+    anchor_issue_key: str | None = None
+    period: str
+    as_of: date
+    delayed: bool
+    slip_days: float | None
+    schedule: ScheduleStatus
+    causes: list[CauseResult] = Field(default_factory=list)
+    remedies: list[RemedyResult] = Field(default_factory=list)
+
+    def summary(self) -> dict[str, Any]:
+        """The ``pmo-gates rca --json`` shape of this project."""
+        return {
+            "key": self.key,
+            "delayed": self.delayed,
+            "slip_days": self.slip_days,
+            "causes": [cause.model_dump(mode="json") for cause in self.causes],
+            "remedies": [remedy.model_dump(mode="json") for remedy in self.remedies],
+        }
+
+
+class RcaReport(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    period: str = Field(description="The month analysed, YYYY-MM.")
+    today: date
+    status_norm_days: dict[str, float] = Field(default_factory=dict)
+    cycle_norm_days: float = _DEFAULT_CYCLE_DAYS
+    projects: list[ProjectAnalysis]
+
+    @property
+    def delayed(self) -> list[ProjectAnalysis]:
+        return [p for p in self.projects if p.delayed]
+
+    def summary(self) -> dict[str, Any]:
+        """Exactly what ``pmo-gates rca --json`` prints."""
+        return {"projects": [project.summary() for project in self.projects]}
+
+
+def period_of(today: date) -> str:
+    return f"{today.year:04d}-{today.month:02d}"
+
+
+def analyse_portfolio(
+    store: Store,
+    *,
+    today: date,
+    playbook: Playbook | None = None,
+    registry: CauseRegistry = cause_registry,
+) -> RcaReport:
+    """Analyse every project in the store as of ``today`` (nothing is written; see :func:`save_results`)."""
+    playbook = playbook or load_playbook()
+    work = playbook.work
+    context = portfolio_context(store, ignore_issue_types=work.ignore_issue_types)
+    settings = work.settings()
+    profiles = [
+        build_profile(rows, context, settings, today)
+        for rows in scan_projects(
+            store, ignore_issue_types=work.ignore_issue_types, blocking_link_types=work.blocking_link_types
+        )
+    ]
+    status_norms, cycle_norm = portfolio_norms(profiles)
+    cause_context = CauseContext(
+        today=today,
+        status_norm_days=status_norms,
+        cycle_norm_days=cycle_norm,
+        people=context.people,
+        evidence_limit=work.evidence_limit,
+    )
+    period = period_of(today)
+    projects = []
+    for profile in profiles:
+        schedule = assess_schedule(profile, playbook.detection)
+        causes: list[CauseResult] = []
+        if schedule.delayed:
+            causes = rank_causes(profile, schedule, cause_context, playbook, registry)
+        project = profile.project
+        projects.append(
+            ProjectAnalysis(
+                key=profile.key,
+                name=project.get("name") or "",
+                manager=project.get("project_manager_name") or project.get("project_manager_id"),
+                anchor_issue_key=project.get("anchor_issue_key"),
+                period=period,
+                as_of=today,
+                delayed=schedule.delayed,
+                slip_days=schedule.slip_days,
+                schedule=schedule,
+                causes=causes,
+                remedies=prescribe(profile, schedule, causes, playbook),
+            )
+        )
+    return RcaReport(
+        period=period,
+        today=today,
+        status_norm_days={k: round(v, 2) for k, v in sorted(status_norms.items())},
+        cycle_norm_days=round(cycle_norm, 2),
+        projects=projects,
+    )
+
+
+def portfolio_norms(profiles: list[ProjectProfile]) -> tuple[dict[str, float], float]:
+    """Typical days per issue in each in-progress status, and per finished item, across the portfolio.
+
+    Medians over projects, so the projects with a bottleneck do not set the norm they are judged by."""
+    per_status: dict[str, list[float]] = defaultdict(list)
+    cycles = []
+    for profile in profiles:
+        for status, dwell in profile.dwell.items():
+            if dwell.issues >= _MIN_NORM_SAMPLES:
+                per_status[status].append(dwell.total_days / dwell.issues)
+        if profile.cycle_items >= _MIN_NORM_SAMPLES and profile.mean_cycle_days:
+            cycles.append(profile.mean_cycle_days)
+    norms = {status: statistics.median(values) for status, values in per_status.items()}
+    cycle = statistics.median(cycles) if cycles else _DEFAULT_CYCLE_DAYS
+    return norms, max(cycle, 0.1)
+
+
+def _throughput(profile: ProjectProfile) -> float:
+    """Items per day to turn item-equivalents into days: recent, else lifetime, else planned pace."""
+    if profile.throughput > 0:
+        return profile.throughput
+    today_days = profile.today.toordinal() - date(1970, 1, 1).toordinal()
+    if profile.done and profile.first_created is not None:
+        return profile.done / max(1.0, today_days - profile.first_created)
+    start, end = profile.project.get("planned_start"), profile.project.get("planned_end")
+    if start and end and end > start and profile.total:
+        return profile.total / (end - start).days
+    return 1.0
+
+
+def rank_causes(
+    profile: ProjectProfile,
+    schedule: ScheduleStatus,
+    context: CauseContext,
+    playbook: Playbook,
+    registry: CauseRegistry = cause_registry,
+) -> list[CauseResult]:
+    """Run every enabled analyser on one delayed project; score, normalise and sort what they find."""
+    found: list[tuple[CauseFinding, float, str]] = []
+    for name, analyser in registry.items():
+        entry = playbook.cause(name)
+        if not entry.enabled:
+            continue
+        finding = analyser.analyse(profile, schedule, context, entry.params)
+        if finding is not None and finding.items > 0 and entry.weight > 0:
+            found.append((finding, finding.items * entry.weight, analyser.title))
+    if not found:
+        return []
+    rate = _throughput(profile)
+    slip = max(schedule.slip_days or 0.0, 1.0)
+    impacts = [(finding, items / rate, title) for finding, items, title in found]
+    total = max(slip, sum(days for _, days, _ in impacts))
+    impacts.sort(key=lambda f: (-f[1], f[0].cause))
+    return [
+        CauseResult(
+            cause=finding.cause,
+            title=title,
+            score=round(min(1.0, days / slip), 3),
+            share=round(days / total, 3),
+            impact_days=round(days, 1),
+            evidence=finding.evidence,
+        )
+        for finding, days, title in impacts
+    ]
+
+
+def prescribe(
+    profile: ProjectProfile, schedule: ScheduleStatus, causes: list[CauseResult], playbook: Playbook
+) -> list[RemedyResult]:
+    """The playbook's remedies for the causes found, in cause order, each once, with their text filled in
+    from the first (most important) cause that calls for it."""
+    texts: dict[str, str] = {}
+    answers: dict[str, list[str]] = defaultdict(list)
+    project = profile.project
+    for cause in causes:
+        evidence = cause.evidence
+        values = {
+            "project": profile.key,
+            "manager": project.get("project_manager_name") or project.get("project_manager_id") or "the PM",
+            "slip_days": f"{schedule.slip_days:.0f}" if schedule.slip_days is not None else "?",
+            "cause": cause.title,
+            "summary": evidence.summary,
+            "issues": ", ".join(evidence.issues) or "-",
+            "people": ", ".join(evidence.people) or "-",
+            "statuses": ", ".join(evidence.statuses) or "-",
+            "projects": ", ".join(evidence.projects) or "-",
+        }
+        for rid in playbook.cause(cause.cause).remedies:
+            if rid not in texts:
+                texts[rid] = Template(playbook.remedies[rid].action).safe_substitute(values)
+            answers[rid].append(cause.cause)
+    return [
+        RemedyResult(
+            id=rid,
+            kind=playbook.remedies[rid].kind,
+            title=playbook.remedies[rid].title,
+            action=text,
+            causes=answers[rid],
+        )
+        for rid, text in texts.items()
+    ]
+
+
+def save_results(store: Store, report: RcaReport, *, analysed_at: datetime | None = None) -> int:
+    """Keep each project's analysis for the month in ``rca_results`` (one row per project and period)."""
+    stamp = analysed_at or datetime.now(UTC)
+    rows = [
+        {
+            "project_key": project.key,
+            "period": project.period,
+            "analysed_at": stamp,
+            "delayed": project.delayed,
+            "slip_days": project.slip_days,
+            "causes": [cause.model_dump(mode="json") for cause in project.causes],
+            "remedies": [remedy.model_dump(mode="json") for remedy in project.remedies],
+        }
+        for project in report.projects
+    ]
+    with store.session() as session:
+        return upsert(session, RcaResult.__table__, rows, key=["project_key", "period"])

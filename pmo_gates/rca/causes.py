@@ -1,0 +1,313 @@
+"""The seven root causes of delay, each an analyser registered under its fixed name.
+
+Every analyser converts what it finds into item-equivalents (see :mod:`pmo_gates.rca.registry`):
+
+- ``dependency_blocked``: each open item waiting on an unresolved blocker (weighted: other projects'
+  and unknown blockers count fully, same-project ones less, since the team can reorder its own work);
+- ``resource_overload``: the part of each overloaded person's items here beyond what they can carry
+  (their load over the cap, e.g. 20 open items against a cap of 10 makes half their items here excess);
+- ``scope_creep``: items created after the phase baseline;
+- ``status_bottleneck``: days beyond the portfolio norm spent in the worst in-progress status, divided by
+  the norm cycle time (how many items that waiting could have finished);
+- ``unstaffed_work``: open items without an assignee that are due soon or overdue;
+- ``rework``: reopened items (weight 1) and bounce-backs to an earlier step (weight 0.5);
+- ``estimation_error``: logged effort beyond the original estimates, in average estimated items.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from pmo_gates.rca.detect import ScheduleStatus
+from pmo_gates.rca.profile import ProjectProfile
+from pmo_gates.rca.registry import CauseContext, CauseFinding, Evidence, cause_registry
+
+CAUSES = (
+    "dependency_blocked",
+    "resource_overload",
+    "scope_creep",
+    "status_bottleneck",
+    "unstaffed_work",
+    "rework",
+    "estimation_error",
+)
+
+
+class _Params(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DependencyParams(_Params):
+    min_items: int = Field(1, ge=1, description="Fewest blocked open items to report the cause.")
+    cross_project_weight: float = Field(1.0, ge=0, description="Weight of an item blocked from another project.")
+    same_project_weight: float = Field(0.5, ge=0, description="Weight of an item blocked within the project.")
+
+
+@cause_registry.register("dependency_blocked", "Blocked by dependencies", DependencyParams)
+def dependency_blocked(
+    profile: ProjectProfile, schedule: ScheduleStatus, context: CauseContext, params: DependencyParams
+) -> CauseFinding | None:
+    if len(profile.blocked) < params.min_items:
+        return None
+    items = 0.0
+    cross = 0
+    projects: Counter[str] = Counter()
+    details = []
+    for blocked in profile.blocked:
+        others = [b for b in blocked.blockers if b[1] != profile.key]
+        if others:
+            cross += 1
+            projects.update(b[1] or "outside the portfolio" for b in others)
+        items += params.cross_project_weight if others else params.same_project_weight
+        by = ", ".join(f"{key} ({status or 'unknown status'})" for key, _, status in blocked.blockers)
+        details.append(f"{blocked.key} [{blocked.status}] blocked by {by}")
+    limit = context.evidence_limit
+    blockers = sorted({key for b in profile.blocked for key, _, _ in b.blockers})
+    return CauseFinding(
+        "dependency_blocked",
+        items,
+        Evidence(
+            summary=f"{len(profile.blocked)} open items wait on unresolved blockers, {cross} of them on other projects",
+            numbers={"blocked_items": len(profile.blocked), "cross_project": cross, "blockers": len(blockers)},
+            issues=[b.key for b in profile.blocked][:limit] + blockers[:limit],
+            statuses=sorted({status for b in profile.blocked for _, _, status in b.blockers if status}),
+            projects=[name for name, _ in projects.most_common(limit)],
+            details=details[:limit],
+        ),
+    )
+
+
+class OverloadParams(_Params):
+    max_open_items: int = Field(10, ge=1, description="Open items one person can carry across the portfolio.")
+    max_in_progress: int = Field(4, ge=1, description="Items one person can have in progress at once.")
+    max_projects: int = Field(3, ge=1, description="Projects one person can work on at once.")
+
+
+@cause_registry.register("resource_overload", "Overloaded people", OverloadParams)
+def resource_overload(
+    profile: ProjectProfile, schedule: ScheduleStatus, context: CauseContext, params: OverloadParams
+) -> CauseFinding | None:
+    items = 0.0
+    found = []
+    for person, keys in profile.assignees.items():
+        load = context.people.get(person)
+        if load is None:
+            continue
+        excess = max(
+            1 - params.max_open_items / load.open_items if load.open_items else 0.0,
+            1 - params.max_in_progress / load.in_progress if load.in_progress else 0.0,
+            1 - params.max_projects / len(load.projects) if load.projects else 0.0,
+        )
+        if excess > 0:
+            items += len(keys) * excess
+            found.append((len(keys) * excess, load, keys))
+    if not found:
+        return None
+    found.sort(key=lambda f: (-f[0], f[1].name))
+    limit = context.evidence_limit
+    return CauseFinding(
+        "resource_overload",
+        items,
+        Evidence(
+            summary=f"{len(found)} assignees carry more than the PMO's limits "
+            f"({params.max_open_items} open items, {params.max_in_progress} in progress, "
+            f"{params.max_projects} projects)",
+            numbers={"overloaded_people": len(found), "their_items_here": sum(len(k) for _, _, k in found)},
+            issues=[key for _, _, keys in found for key in keys][:limit],
+            people=[load.name for _, load, _ in found][:limit],
+            projects=sorted({p for _, load, _ in found for p in load.projects if p != profile.key})[:limit],
+            details=[
+                f"{load.name}: {load.open_items} open items ({load.in_progress} in progress) in "
+                f"{len(load.projects)} projects, {len(keys)} here"
+                for _, load, keys in found[:limit]
+            ],
+        ),
+    )
+
+
+class ScopeParams(_Params):
+    min_growth_pct: float = Field(10, ge=0, description="Scope growth since the baseline worth reporting (%).")
+    exclude_issue_types: list[str] = Field(
+        default_factory=lambda: ["Bug"], description="Types not counted as scope (defects count as rework)."
+    )
+
+
+@cause_registry.register("scope_creep", "Scope creep after the baseline", ScopeParams)
+def scope_creep(
+    profile: ProjectProfile, schedule: ScheduleStatus, context: CauseContext, params: ScopeParams
+) -> CauseFinding | None:
+    excluded = set(params.exclude_issue_types)
+    added = [key for key, kind in profile.added if kind not in excluded]
+    if not added or not profile.baseline_items:
+        return None
+    growth = 100.0 * len(added) / profile.baseline_items
+    if growth < params.min_growth_pct:
+        return None
+    baseline = profile.project.get("baseline_date") or profile.project.get("planned_start")
+    return CauseFinding(
+        "scope_creep",
+        float(len(added)),
+        Evidence(
+            summary=f"{len(added)} items added after the baseline of {baseline}: "
+            f"scope grew {growth:.0f}% over {profile.baseline_items} baseline items",
+            numbers={
+                "added_items": len(added),
+                "baseline_items": profile.baseline_items,
+                "growth_pct": round(growth, 1),
+                "baseline_date": str(baseline),
+            },
+            issues=added[: context.evidence_limit],
+        ),
+    )
+
+
+class BottleneckParams(_Params):
+    min_ratio: float = Field(2.0, gt=1, description="Mean days in the status vs its norm, to count as piling up.")
+    min_issues: int = Field(3, ge=1, description="Fewest issues through the status to judge it.")
+    expected_days: dict[str, float] = Field(
+        default_factory=dict, description="Norm days per status; statuses not named use the portfolio median."
+    )
+    ignore_statuses: list[str] = Field(default_factory=list, description="Statuses never called a bottleneck.")
+
+
+@cause_registry.register("status_bottleneck", "Work piling up in one status", BottleneckParams)
+def status_bottleneck(
+    profile: ProjectProfile, schedule: ScheduleStatus, context: CauseContext, params: BottleneckParams
+) -> CauseFinding | None:
+    best = None
+    for status, dwell in profile.dwell.items():
+        if status in params.ignore_statuses or dwell.issues < params.min_issues:
+            continue
+        norm = params.expected_days.get(status, context.status_norm_days.get(status))
+        if not norm:
+            continue
+        mean = dwell.total_days / dwell.issues
+        excess = dwell.total_days - dwell.issues * norm
+        if mean / norm >= params.min_ratio and (best is None or excess > best[0]):
+            best = (excess, status, dwell, mean, norm)
+    if best is None:
+        return None
+    excess, status, dwell, mean, norm = best
+    return CauseFinding(
+        "status_bottleneck",
+        excess / context.cycle_norm_days,
+        Evidence(
+            summary=f"issues spend {mean:.1f} days in '{status}' against a norm of {norm:.1f} "
+            f"({mean / norm:.1f}x); {dwell.open_now} are there now",
+            numbers={
+                "status": status,
+                "mean_days": round(mean, 1),
+                "norm_days": round(norm, 1),
+                "issues": dwell.issues,
+                "waiting_now": dwell.open_now,
+                "excess_days": round(excess, 1),
+            },
+            issues=[key for key, _ in dwell.longest],
+            statuses=[status],
+            details=[f"{key}: {days:.1f} days in {status}" for key, days in dwell.longest],
+        ),
+    )
+
+
+class UnstaffedParams(_Params):
+    due_within_days: int = Field(14, ge=0, description="Unassigned open items due within this many days count.")
+    min_items: int = Field(1, ge=1)
+
+
+@cause_registry.register("unstaffed_work", "Unstaffed work near its due date", UnstaffedParams)
+def unstaffed_work(
+    profile: ProjectProfile, schedule: ScheduleStatus, context: CauseContext, params: UnstaffedParams
+) -> CauseFinding | None:
+    horizon = context.today + timedelta(days=params.due_within_days)
+    due = sorted(
+        (u for u in profile.unassigned if u.due is not None and u.due <= horizon), key=lambda u: (u.due, u.key)
+    )
+    if len(due) < params.min_items:
+        return None
+    overdue = sum(1 for u in due if u.due < context.today)  # type: ignore[operator]
+    limit = context.evidence_limit
+    return CauseFinding(
+        "unstaffed_work",
+        float(len(due)),
+        Evidence(
+            summary=f"{len(due)} open items have no assignee and are due within {params.due_within_days} days "
+            f"({overdue} already overdue)",
+            numbers={"unassigned_due": len(due), "overdue": overdue, "unassigned_open": len(profile.unassigned)},
+            issues=[u.key for u in due][:limit],
+            statuses=sorted({u.status for u in due}),
+            details=[f"{u.key} [{u.status}] due {u.due}, unassigned" for u in due[:limit]],
+        ),
+    )
+
+
+class ReworkParams(_Params):
+    min_rate_pct: float = Field(5, ge=0, description="Share of items reopened or sent back, to report (%).")
+    reopen_weight: float = Field(1.0, ge=0, description="Item-equivalents per reopen.")
+    bounce_weight: float = Field(0.5, ge=0, description="Item-equivalents per bounce back to an earlier step.")
+
+
+@cause_registry.register("rework", "Rework: reopened and bounced-back items", ReworkParams)
+def rework(
+    profile: ProjectProfile, schedule: ScheduleStatus, context: CauseContext, params: ReworkParams
+) -> CauseFinding | None:
+    if not profile.rework or not profile.total:
+        return None
+    rate = 100.0 * len(profile.rework) / profile.total
+    if rate < params.min_rate_pct:
+        return None
+    items = profile.reopen_events * params.reopen_weight + profile.bounce_events * params.bounce_weight
+    limit = context.evidence_limit
+    moves = Counter(move for r in profile.rework for move in r.transitions)
+    return CauseFinding(
+        "rework",
+        items,
+        Evidence(
+            summary=f"{len(profile.rework)} items ({rate:.0f}%) were reopened or sent back: "
+            f"{profile.reopen_events} reopens, {profile.bounce_events} bounce-backs",
+            numbers={
+                "rework_items": len(profile.rework),
+                "rate_pct": round(rate, 1),
+                "reopens": profile.reopen_events,
+                "bounces": profile.bounce_events,
+            },
+            issues=[r.key for r in profile.rework][:limit],
+            statuses=sorted({s for move in moves for s in move.split(" -> ")}),
+            details=[f"{move}: {count} times" for move, count in moves.most_common(limit)],
+        ),
+    )
+
+
+class EstimationParams(_Params):
+    min_overrun_pct: float = Field(25, ge=0, description="Logged effort above estimates worth reporting (%).")
+    min_items: int = Field(3, ge=1, description="Fewest estimated items to judge estimates by.")
+
+
+@cause_registry.register("estimation_error", "Effort far above estimates", EstimationParams)
+def estimation_error(
+    profile: ProjectProfile, schedule: ScheduleStatus, context: CauseContext, params: EstimationParams
+) -> CauseFinding | None:
+    if profile.estimated_items < params.min_items or profile.estimate_s <= 0:
+        return None
+    overrun_pct = 100.0 * (profile.spent_s - profile.estimate_s) / profile.estimate_s
+    if overrun_pct < params.min_overrun_pct:
+        return None
+    per_item_s = profile.estimate_s / profile.estimated_items
+    return CauseFinding(
+        "estimation_error",
+        (profile.spent_s - profile.estimate_s) / per_item_s,
+        Evidence(
+            summary=f"{profile.spent_s / 3600:.0f} h logged against {profile.estimate_s / 3600:.0f} h estimated "
+            f"on {profile.estimated_items} items (+{overrun_pct:.0f}%)",
+            numbers={
+                "estimated_h": round(profile.estimate_s / 3600, 1),
+                "logged_h": round(profile.spent_s / 3600, 1),
+                "overrun_pct": round(overrun_pct, 1),
+                "items": profile.estimated_items,
+            },
+            issues=[o.key for o in profile.overruns],
+            details=[f"{o.key}: {o.spent_h:.1f} h logged vs {o.estimate_h:.1f} h estimated" for o in profile.overruns],
+        ),
+    )

@@ -1,0 +1,135 @@
+"""The RCA playbook file: delay thresholds, how work is read, each cause's settings, and the remedies.
+
+The ``causes`` section is validated against the cause registry: every registered cause has its own
+``params`` model, so a typo in a threshold is an error at ``file:line:col`` before anything runs. A
+second phase checks what pydantic cannot: remedy references and remedy text templates.
+
+Remedy ``action`` texts are ``$name`` templates (``string.Template``), filled from a fixed set of
+variables (:data:`TEMPLATE_VARIABLES`); nothing in a playbook is ever evaluated as code.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from string import Template
+from typing import Any, Literal
+
+import pmo_gates.rules
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+import pmo_gates.rca.causes  # the shipped causes register on import
+from pmo_gates.rca.detect import DetectionThresholds
+from pmo_gates.rca.profile import WorkSettings
+from pmo_gates.rca.registry import CauseRegistry, cause_registry
+from pmo_gates.rca.yamlfile import parse_model, read_text
+
+RemedyKind = Literal[
+    "efficiency_improvement",
+    "overtime",
+    "staffing_adjustment",
+    "workflow_reordering",
+    "change_control",
+    "dependency_escalation",
+]
+
+TEMPLATE_VARIABLES = frozenset(
+    {"project", "manager", "slip_days", "cause", "summary", "issues", "people", "statuses", "projects"}
+)
+
+PLAYBOOKS_DIR = Path(pmo_gates.rules.__file__).parent / "playbooks"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class WorkSection(_Model):
+    ignore_issue_types: list[str] = Field(
+        default_factory=lambda: ["Project", "Risk"],
+        description="Issue types that are not work items (the anchor issue type, risks).",
+    )
+    blocking_link_types: list[str] = Field(
+        default_factory=lambda: ["Blocks"], description="Link types meaning 'from blocks to'."
+    )
+    status_categories: dict[str, Literal["new", "indeterminate", "done"]] = Field(
+        default_factory=dict,
+        description="Category of statuses no current issue is in (history only); the store knows the rest.",
+    )
+    workflow_order: list[str] = Field(
+        default_factory=list, description="Statuses in workflow order; moving backwards is a bounce-back."
+    )
+    throughput_window_days: int = Field(42, ge=7, le=365, description="Recent window for throughput.")
+    evidence_limit: int = Field(10, ge=1, le=100, description="Most items cited per cause.")
+
+    def settings(self) -> WorkSettings:
+        return WorkSettings(
+            status_categories=dict(self.status_categories),
+            workflow_order=tuple(self.workflow_order),
+            evidence_limit=self.evidence_limit,
+            throughput_window_days=self.throughput_window_days,
+        )
+
+
+class Remedy(_Model):
+    kind: RemedyKind
+    title: str = Field(..., min_length=1)
+    action: str = Field(..., min_length=1, description=f"Text with $variables: {sorted(TEMPLATE_VARIABLES)}")
+
+
+class CauseEntry(_Model):
+    enabled: bool = True
+    weight: float = Field(1.0, ge=0, description="Multiplies the cause's estimated impact.")
+    remedies: list[str] = Field(default_factory=list, description="Remedy ids, most useful first.")
+    params: Any = None
+
+
+class Playbook(_Model):
+    kind: Literal["rca-playbook"]
+    version: Literal[1] = 1
+    detection: DetectionThresholds = DetectionThresholds()
+    work: WorkSection = WorkSection()
+    causes: Any
+    remedies: dict[str, Remedy] = Field(default_factory=dict)
+
+    def cause(self, name: str) -> CauseEntry:
+        return getattr(self.causes, name)
+
+
+def playbook_model(registry: CauseRegistry = cause_registry) -> type[Playbook]:
+    """The Playbook model with a ``causes`` section generated from ``registry`` (one key per cause)."""
+    entries: dict[str, Any] = {}
+    for name, analyser in registry.items():
+        entry = create_model(f"CauseEntry_{name}", __base__=CauseEntry, params=(analyser.params, analyser.params()))
+        entries[name] = (entry, entry())
+    causes = create_model("Causes", __base__=_Model, **entries)
+    return create_model("PlaybookFile", __base__=Playbook, causes=(causes, causes()))
+
+
+def _semantic_errors(playbook: Playbook, registry: CauseRegistry) -> list[tuple[tuple[Any, ...], str]]:
+    errors: list[tuple[tuple[Any, ...], str]] = []
+    for name in registry.names():
+        for i, remedy in enumerate(playbook.cause(name).remedies):
+            if remedy not in playbook.remedies:
+                hint = f" (known: {', '.join(sorted(playbook.remedies))})" if playbook.remedies else ""
+                errors.append((("causes", name, "remedies", i), f"unknown remedy {remedy!r}{hint}"))
+    for rid, remedy in playbook.remedies.items():
+        template = Template(remedy.action)
+        if not template.is_valid():
+            errors.append((("remedies", rid, "action"), "invalid template: write $name, ${name} or $$"))
+            continue
+        for unknown in sorted(set(template.get_identifiers()) - TEMPLATE_VARIABLES):
+            errors.append(
+                (("remedies", rid, "action"), f"unknown variable ${unknown} (known: {sorted(TEMPLATE_VARIABLES)})")
+            )
+    return errors
+
+
+def parse_playbook(text: str, source: str = "<playbook>", registry: CauseRegistry = cause_registry) -> Playbook:
+    """Validate a playbook in two phases; every error is reported at once as ``source:line:col: ...``."""
+    return parse_model(text, playbook_model(registry), source, lambda playbook: _semantic_errors(playbook, registry))
+
+
+def load_playbook(path: Path | str | None = None) -> Playbook:
+    """The playbook at ``path``, or the shipped ``rules/playbooks/rca.yaml``."""
+    path = Path(path) if path else PLAYBOOKS_DIR / "rca.yaml"
+    return parse_playbook(read_text(path), str(path))

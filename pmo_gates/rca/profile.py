@@ -1,0 +1,262 @@
+"""A project's measurements, taken from its rows in one pass: the raw material of detection and causes.
+
+A profile keeps counts and totals for everything the cause analysers score, plus the issue keys, people
+and statuses they cite as evidence. It is small (the rows themselves are dropped once it is built), so
+profiles of a whole portfolio fit in memory and portfolio norms can be computed across them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from pmo_gates.rca.scan import IssueRow, PortfolioContext, ProjectRows, StatusChange, date_days
+
+CATEGORY_RANK = {"new": 0, "indeterminate": 1, "done": 2}
+
+
+@dataclass(frozen=True)
+class WorkSettings:
+    """How issues are read as work: see the ``work`` section of the RCA playbook."""
+
+    status_categories: dict[str, str]
+    workflow_order: tuple[str, ...]
+    evidence_limit: int
+    throughput_window_days: int
+
+
+@dataclass(slots=True)
+class StatusDwell:
+    """Time open issues spent in one in-progress status."""
+
+    issues: int = 0
+    total_days: float = 0.0
+    open_now: int = 0
+    longest: list[tuple[str, float]] = field(default_factory=list)  # (issue key, days), longest first
+
+
+@dataclass(frozen=True)
+class Blocked:
+    key: str
+    status: str
+    blockers: tuple[tuple[str, str | None, str | None], ...]  # (blocker key, its project, its status)
+
+
+@dataclass(frozen=True)
+class Unassigned:
+    key: str
+    status: str
+    due: date | None  # the issue's due date, else the project's planned end
+
+
+@dataclass(frozen=True)
+class Rework:
+    key: str
+    reopens: int
+    bounces: int
+    transitions: tuple[str, ...]  # e.g. "Done -> In Progress"
+
+
+@dataclass(frozen=True)
+class Overrun:
+    key: str
+    estimate_h: float
+    spent_h: float
+
+
+@dataclass(slots=True)
+class ProjectProfile:
+    key: str
+    project: dict[str, Any]
+    today: date
+    total: int = 0
+    done: int = 0
+    resolved_recent: int = 0
+    window_days: float = 0.0
+    first_created: float | None = None
+    last_resolved: float | None = None
+    last_activity: float | None = None
+    # scope
+    baseline_items: int = 0
+    added: list[tuple[str, str]] = field(default_factory=list)  # (key, issue type), newest first
+    # flow
+    dwell: dict[str, StatusDwell] = field(default_factory=dict)
+    cycle_days_total: float = 0.0
+    cycle_items: int = 0
+    # causes' raw material
+    blocked: list[Blocked] = field(default_factory=list)
+    unassigned: list[Unassigned] = field(default_factory=list)
+    rework: list[Rework] = field(default_factory=list)
+    reopen_events: int = 0
+    bounce_events: int = 0
+    ever_resolved: int = 0
+    estimated_items: int = 0
+    estimate_s: int = 0
+    spent_s: int = 0
+    overruns: list[Overrun] = field(default_factory=list)
+    assignees: dict[str, list[str]] = field(default_factory=dict)  # person -> open issue keys here
+
+    @property
+    def open(self) -> int:
+        return self.total - self.done
+
+    @property
+    def throughput(self) -> float:
+        """Items resolved per day over the recent window (0 when nothing was resolved)."""
+        return self.resolved_recent / self.window_days if self.window_days > 0 else 0.0
+
+    @property
+    def mean_cycle_days(self) -> float | None:
+        return self.cycle_days_total / self.cycle_items if self.cycle_items else None
+
+
+class _Classifier:
+    """Status names -> category and workflow position, for reopen and bounce-back detection."""
+
+    def __init__(self, context: PortfolioContext, work: WorkSettings) -> None:
+        self.categories = {**work.status_categories, **context.status_categories}
+        self.order = {name.lower(): i for i, name in enumerate(work.workflow_order)}
+
+    def category(self, status: str | None) -> str:
+        return self.categories.get(status or "", "indeterminate")
+
+    def is_reopen(self, change: StatusChange) -> bool:
+        return self.category(change.from_status) == "done" and self.category(change.to_status) != "done"
+
+    def is_bounce(self, change: StatusChange) -> bool:
+        """Sent back to an earlier step without having been done (e.g. In Review -> In Progress)."""
+        before, after = self.category(change.from_status), self.category(change.to_status)
+        if "done" in (before, after):
+            return False
+        a, b = (change.from_status or "").lower(), (change.to_status or "").lower()
+        if a in self.order and b in self.order:
+            return self.order[b] < self.order[a]
+        return CATEGORY_RANK[after] < CATEGORY_RANK[before]
+
+
+def build_profile(rows: ProjectRows, context: PortfolioContext, work: WorkSettings, today: date) -> ProjectProfile:
+    """Measure one project; ``today`` ends at midnight, so work resolved today counts as done."""
+    now = date_days(today) + 1.0
+    project = rows.project
+    profile = ProjectProfile(key=project["key"], project=project, today=today)
+    classify = _Classifier(context, work)
+    baseline = project.get("baseline_date") or project.get("planned_start")
+    baseline_end = date_days(baseline) + 1.0 if baseline else None
+    planned_end = project.get("planned_end")
+
+    changes_by_issue: dict[int, list[StatusChange]] = defaultdict(list)
+    for change in rows.changes:
+        changes_by_issue[change.issue_id].append(change)
+
+    window_start = now - work.throughput_window_days
+    added: list[tuple[float, str, str]] = []
+    dwell_per_status: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    open_keys: set[str] = set()
+    for issue in rows.issues:
+        profile.total += 1
+        is_done = issue.status_category == "done"
+        profile.first_created = _min(profile.first_created, issue.created)
+        profile.last_activity = max(profile.last_activity or issue.updated, issue.updated)
+        if is_done:
+            profile.done += 1
+            if issue.resolved is not None:
+                profile.last_resolved = max(profile.last_resolved or issue.resolved, issue.resolved)
+                if issue.resolved >= window_start:
+                    profile.resolved_recent += 1
+        else:
+            open_keys.add(issue.key)
+            if issue.assignee_id:
+                profile.assignees.setdefault(issue.assignee_id, []).append(issue.key)
+            else:
+                profile.unassigned.append(Unassigned(issue.key, issue.status, issue.due_date or planned_end))
+        if baseline_end is not None:
+            if issue.created >= baseline_end:
+                added.append((issue.created, issue.key, issue.issue_type))
+            else:
+                profile.baseline_items += 1
+        _measure_estimate(profile, issue, is_done)
+        per_status = _walk_statuses(profile, issue, changes_by_issue.get(issue.id, []), classify, now, is_done)
+        for status, days in per_status.items():
+            dwell_per_status[status].append((issue.key, days))
+            if not is_done and status == issue.status:
+                profile.dwell.setdefault(status, StatusDwell()).open_now += 1
+
+    first_day = profile.first_created if profile.first_created is not None else window_start
+    profile.window_days = max(1.0, min(float(work.throughput_window_days), now - first_day))
+    limit = work.evidence_limit
+    profile.added = [(key, kind) for _, key, kind in sorted(added, reverse=True)]
+    for status, visits in dwell_per_status.items():
+        dwell = profile.dwell.setdefault(status, StatusDwell())
+        dwell.issues = len(visits)
+        dwell.total_days = sum(days for _, days in visits)
+        dwell.longest = sorted(visits, key=lambda v: (-v[1], v[0]))[:limit]
+    profile.blocked = _blocked(rows, open_keys, {i.key: i.status for i in rows.issues})
+    profile.overruns = sorted(profile.overruns, key=lambda o: (o.estimate_h - o.spent_h, o.key))[:limit]
+    profile.rework.sort(key=lambda r: (-(r.reopens + r.bounces), r.key))
+    return profile
+
+
+def _min(a: float | None, b: float) -> float:
+    return b if a is None else min(a, b)
+
+
+def _measure_estimate(profile: ProjectProfile, issue: IssueRow, is_done: bool) -> None:
+    """Done work, and open work already past its estimate (unfinished work would understate spend)."""
+    estimate, spent = issue.original_estimate_s, issue.time_spent_s
+    if estimate and estimate > 0 and spent is not None and (is_done or spent > estimate):
+        profile.estimated_items += 1
+        profile.estimate_s += estimate
+        profile.spent_s += spent
+        if spent > estimate:
+            profile.overruns.append(Overrun(issue.key, estimate / 3600.0, spent / 3600.0))
+
+
+def _walk_statuses(
+    profile: ProjectProfile,
+    issue: IssueRow,
+    changes: list[StatusChange],
+    classify: _Classifier,
+    now: float,
+    is_done: bool,
+) -> dict[str, float]:
+    """Days this issue spent in each in-progress status; records its reopens and bounce-backs."""
+    spent: dict[str, float] = defaultdict(float)
+    status = changes[0].from_status if changes else issue.status
+    since = issue.created
+    reopens = bounces = 0
+    moves: list[str] = []
+    was_resolved = is_done
+    for change in changes:
+        if classify.category(status) == "indeterminate":
+            spent[status or ""] += max(0.0, change.at - since)
+        if classify.is_reopen(change):
+            reopens += 1
+            was_resolved = True
+            moves.append(f"{change.from_status} -> {change.to_status}")
+        elif classify.is_bounce(change):
+            bounces += 1
+            moves.append(f"{change.from_status} -> {change.to_status}")
+        status, since = change.to_status, change.at
+    if not is_done and classify.category(status) == "indeterminate":
+        spent[status or ""] += max(0.0, now - since)
+    if was_resolved:
+        profile.ever_resolved += 1
+    if reopens or bounces:
+        profile.reopen_events += reopens
+        profile.bounce_events += bounces
+        profile.rework.append(Rework(issue.key, reopens, bounces, tuple(moves)))
+    if is_done and spent:
+        profile.cycle_days_total += sum(spent.values())
+        profile.cycle_items += 1
+    return spent
+
+
+def _blocked(rows: ProjectRows, open_keys: set[str], statuses: dict[str, str]) -> list[Blocked]:
+    """Open issues of this project waiting on at least one unresolved blocker."""
+    waiting: dict[str, list[tuple[str, str | None, str | None]]] = defaultdict(list)
+    for link in rows.blockers:
+        if link.blocked_key in open_keys and link.blocker_category != "done":
+            waiting[link.blocked_key].append((link.blocker_key, link.blocker_project, link.blocker_status))
+    return [Blocked(key, statuses.get(key, ""), tuple(blockers)) for key, blockers in sorted(waiting.items())]

@@ -1,0 +1,125 @@
+"""Evaluation: a rule set over many projects' facts into findings and gate results.
+
+Plain functions, no I/O: the same rules, facts, date and waivers always give the same result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pmo_gates.rules.fingerprints import fingerprint, period_of
+from pmo_gates.rules.gates import decide_gate
+from pmo_gates.rules.models import LifecycleGate, Outcome, Waiver
+from pmo_gates.rules.results import Evaluation, Finding, GateResult, WaiverRef
+from pmo_gates.rules.ruleset import CompiledRule, RuleSet
+
+GATE_FACT = "current_gate"
+WAIVABLE = (Outcome.FAIL, Outcome.UNKNOWN)
+
+
+def evaluate(
+    rule_set: RuleSet,
+    facts: Mapping[str, Mapping[str, Any]],
+    *,
+    today: dt.date,
+    waivers: Iterable[Waiver] | None = None,
+) -> Evaluation:
+    """Evaluate the enabled rules for every project, then each project's current gate.
+
+    ``facts`` maps project key -> fact name -> value (None or missing = unknown). ``waivers``
+    defaults to the rule set's; a waiver applies through its ``expires`` date inclusive, and an
+    expired one for a project in ``facts`` is reported in ``warnings``.
+    """
+    waiver_list = rule_set.waivers if waivers is None else list(waivers)
+    active: dict[tuple[str, str], Waiver] = {}
+    warnings: list[str] = []
+    for waiver in waiver_list:
+        if waiver.active(today):
+            active[(waiver.rule, waiver.project)] = waiver
+        elif waiver.project in facts:
+            path, line, _ = waiver.location
+            warnings.append(
+                f"{path}:{line}: waiver of {waiver.rule!r} for {waiver.project} expired on {waiver.expires}"
+            )
+    rules = rule_set.enabled_rules()
+    findings: list[Finding] = []
+    gate_results: list[GateResult] = []
+    for project_key in sorted(facts):
+        project_facts = facts[project_key]
+        outcomes: dict[str, Outcome] = {}
+        for compiled in rules:
+            finding = _finding(compiled, project_key, project_facts, today, active)
+            outcomes[compiled.id] = finding.outcome
+            findings.append(finding)
+        gate_result = _gate_result(rule_set, project_key, project_facts, outcomes, today)
+        if gate_result is not None:
+            gate_results.append(gate_result)
+    return Evaluation(
+        today=today,
+        rule_set_digest=rule_set.digest,
+        findings=findings,
+        gate_results=gate_results,
+        warnings=warnings,
+    )
+
+
+def _finding(
+    compiled: CompiledRule,
+    project_key: str,
+    facts: Mapping[str, Any],
+    today: dt.date,
+    waivers: Mapping[tuple[str, str], Waiver],
+) -> Finding:
+    rule = compiled.rule
+    error = None
+    try:
+        outcome = compiled.outcome_fn(facts, today)
+    except Exception as exc:  # a fact of the wrong type: report, do not stop the portfolio run
+        outcome, error = Outcome.UNKNOWN, f"{type(exc).__name__}: {exc}"
+    waiver = waivers.get((rule.id, project_key)) if outcome in WAIVABLE else None
+    waiver_ref = None
+    waived_outcome = None
+    if waiver is not None:
+        path, line, _ = waiver.location
+        waiver_ref = WaiverRef(
+            approver=waiver.approver, reason=waiver.reason, expires=waiver.expires, location=f"{path}:{line}"
+        )
+        waived_outcome, outcome = outcome, Outcome.WAIVED
+    period = period_of(rule.recurrence, today)
+    # model_construct: every value here is built by this module from validated rules and enums.
+    return Finding.model_construct(
+        rule_id=rule.id,
+        project_key=project_key,
+        outcome=outcome,
+        severity=rule.severity,
+        rollout=rule.rollout,
+        pack=rule.pack,
+        title=rule.title,
+        evidence={name: facts.get(name) for name in compiled.evidence_facts},
+        fingerprint=fingerprint(rule.id, project_key, period),
+        period=period,
+        owner=compiled.owner(facts),
+        due_date=today + dt.timedelta(days=rule.due_days) if outcome is Outcome.FAIL else None,
+        waived_outcome=waived_outcome,
+        waiver=waiver_ref,
+        error=error,
+    )
+
+
+def _gate_result(
+    rule_set: RuleSet,
+    project_key: str,
+    facts: Mapping[str, Any],
+    outcomes: Mapping[str, Outcome],
+    today: dt.date,
+) -> GateResult | None:
+    gate_name = facts.get(GATE_FACT)
+    try:
+        gate = rule_set.gates.get(LifecycleGate(gate_name)) if gate_name is not None else None
+    except ValueError:
+        return None
+    if gate is None:
+        return None
+    return decide_gate(rule_set, gate, project_key, outcomes.get, facts, today)

@@ -1,0 +1,202 @@
+"""Earned value management (PMBOK): BAC, PV, EV, AC and the indices SPI, CPI and EAC.
+
+    PV  = BAC x elapsed fraction of the planned duration (clamped to 0..1)
+    EV  = BAC x percent complete (by story points, else by issues)
+    AC  = the mapped Actual Cost, else logged hours x hourly rate
+    SPI = EV / PV      CPI = EV / AC      EAC = BAC / CPI
+    SV  = EV - PV      CV  = EV - AC
+
+A ratio whose divisor is zero or unknown is null, never infinite: an EV of 0 gives CPI 0 and so no EAC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from pmo_gates.rules.catalog import FactType
+from pmo_gates.rules.facts.builtin import registry
+from pmo_gates.rules.facts.builtin.progress import EMPTY, issue_counts
+from pmo_gates.rules.facts.builtin.projects import ProjectRecord, project_records
+from pmo_gates.rules.facts.context import FactContext, shared
+from pmo_gates.rules.facts.queries import ratio
+from sqlalchemy import func, select
+
+from pmo_gates.store.models import Issue, Worklog
+
+
+@dataclass(frozen=True)
+class EarnedValue:
+    bac: float | None
+    pv: float | None
+    ev: float | None
+    ac: float | None
+
+    @property
+    def spi(self) -> float | None:
+        return None if self.ev is None or self.pv is None else ratio(self.ev, self.pv)
+
+    @property
+    def cpi(self) -> float | None:
+        return None if self.ev is None or self.ac is None else ratio(self.ev, self.ac)
+
+    @property
+    def eac(self) -> float | None:
+        cpi = self.cpi
+        return None if self.bac is None or cpi is None else ratio(self.bac, cpi)
+
+    @property
+    def sv(self) -> float | None:
+        return None if self.ev is None or self.pv is None else self.ev - self.pv
+
+    @property
+    def cv(self) -> float | None:
+        return None if self.ev is None or self.ac is None else self.ev - self.ac
+
+
+def planned_fraction(start: date | None, end: date | None, today: date) -> float | None:
+    """Share of the planned duration elapsed by ``today``, clamped to 0..1; None without valid dates."""
+    if start is None or end is None or end < start:
+        return None
+    if end == start:
+        return 1.0 if today >= end else 0.0
+    return min(1.0, max(0.0, (today - start).days / (end - start).days))
+
+
+@shared
+def logged_hours(ctx: FactContext) -> dict[str, float]:
+    """Hours logged on any issue of the project: worklogs, else Jira's time-spent field when no worklogs
+    were synced. Projects with neither are absent (unknown, not zero)."""
+    worklogs = ctx.session.execute(
+        select(Issue.project_key, func.sum(Worklog.time_spent_s))
+        .join(Worklog, Worklog.issue_id == Issue.id)
+        .where(ctx.in_scope(Issue.project_key))
+        .group_by(Issue.project_key)
+    )
+    hours = {key: float(seconds) / 3600 for key, seconds in worklogs if seconds is not None}
+    spent = ctx.session.execute(
+        select(Issue.project_key, func.sum(Issue.time_spent_s))
+        .where(ctx.in_scope(Issue.project_key), Issue.time_spent_s.is_not(None))
+        .group_by(Issue.project_key)
+    )
+    for key, seconds in spent:
+        hours.setdefault(key, float(seconds) / 3600)
+    return hours
+
+
+def actual_cost_of(record: ProjectRecord, hours: float | None, default_rate: float | None) -> float | None:
+    if record.actual_cost is not None:
+        return record.actual_cost
+    rate = record.hourly_rate if record.hourly_rate is not None else default_rate
+    if hours is None or rate is None:
+        return None
+    return hours * rate
+
+
+@shared
+def earned_values(ctx: FactContext) -> dict[str, EarnedValue]:
+    counts = issue_counts(ctx)
+    hours = logged_hours(ctx)
+    out = {}
+    for key, record in project_records(ctx).items():
+        work = counts.get(key, EMPTY)
+        bac = record.budget
+        done = ratio(work.points_done, work.points_total)
+        if done is None:
+            done = ratio(work.done, work.total)
+        fraction = planned_fraction(record.planned_start, record.planned_end, ctx.today)
+        out[key] = EarnedValue(
+            bac=bac,
+            pv=None if bac is None or fraction is None else bac * fraction,
+            ev=None if bac is None or done is None else bac * done,
+            ac=actual_cost_of(record, hours.get(key), ctx.params.default_hourly_rate),
+        )
+    return out
+
+
+def _column(ctx: FactContext, name: str) -> dict[str, Any]:
+    return {key: getattr(value, name) for key, value in earned_values(ctx).items()}
+
+
+@registry.register(
+    "budget", type=FactType.NUMBER, unit="currency", description="Budget at completion (BAC) from the anchor."
+)
+def budget(ctx: FactContext) -> dict[str, Any]:
+    """Null when unset; 0 is a real (zero) budget, which makes PV and EV 0 and SPI null."""
+    return _column(ctx, "bac")
+
+
+@registry.register(
+    "actual_cost",
+    type=FactType.NUMBER,
+    unit="currency",
+    description="Actual cost (AC): the mapped Actual Cost field, else logged hours x hourly rate.",
+)
+def actual_cost(ctx: FactContext) -> dict[str, Any]:
+    """Logged hours come from worklogs on any issue of the project (else Jira's time-spent field); the rate
+    is the project's Hourly Rate, else ``default_hourly_rate``. Null when no cost is mapped and either no
+    time was ever logged or no rate is known."""
+    return _column(ctx, "ac")
+
+
+@registry.register("ac", type=FactType.NUMBER, unit="currency", description="Actual cost: EVM name of actual_cost.")
+def ac(ctx: FactContext) -> dict[str, Any]:
+    """Same value as ``actual_cost``."""
+    return _column(ctx, "ac")
+
+
+@registry.register(
+    "pv",
+    type=FactType.NUMBER,
+    unit="currency",
+    description="Planned value: BAC x the elapsed fraction of the planned duration (clamped to 0..1).",
+)
+def pv(ctx: FactContext) -> dict[str, Any]:
+    """0 before the planned start, BAC after the planned end. Null without a budget, without both planned
+    dates, or when the planned end precedes the planned start. A zero-length plan counts as fully elapsed
+    from its day on."""
+    return _column(ctx, "pv")
+
+
+@registry.register(
+    "ev",
+    type=FactType.NUMBER,
+    unit="currency",
+    description="Earned value: BAC x percent complete by story points (by issues when nothing is estimated).",
+)
+def ev(ctx: FactContext) -> dict[str, Any]:
+    """Null without a budget or without work issues."""
+    return _column(ctx, "ev")
+
+
+@registry.register("spi", type=FactType.NUMBER, unit="ratio", description="Schedule performance index: EV / PV.")
+def spi(ctx: FactContext) -> dict[str, Any]:
+    """Below 1 means behind plan. Null when PV is 0 (before the planned start, or zero budget) or unknown."""
+    return _column(ctx, "spi")
+
+
+@registry.register("cpi", type=FactType.NUMBER, unit="ratio", description="Cost performance index: EV / AC.")
+def cpi(ctx: FactContext) -> dict[str, Any]:
+    """Below 1 means over cost. Null when AC is 0 or unknown."""
+    return _column(ctx, "cpi")
+
+
+@registry.register(
+    "eac", type=FactType.NUMBER, unit="currency", description="Estimate at completion (PMBOK): BAC / CPI."
+)
+def eac(ctx: FactContext) -> dict[str, Any]:
+    """Assumes the cost efficiency so far continues. Null when CPI is null or 0 (nothing earned yet)."""
+    return _column(ctx, "eac")
+
+
+@registry.register("sv", type=FactType.NUMBER, unit="currency", description="Schedule variance: EV - PV.")
+def sv(ctx: FactContext) -> dict[str, Any]:
+    """Negative means behind plan. Null when EV or PV is."""
+    return _column(ctx, "sv")
+
+
+@registry.register("cv", type=FactType.NUMBER, unit="currency", description="Cost variance: EV - AC.")
+def cv(ctx: FactContext) -> dict[str, Any]:
+    """Negative means over cost. Null when EV or AC is."""
+    return _column(ctx, "cv")

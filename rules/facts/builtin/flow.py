@@ -1,0 +1,234 @@
+"""Flow: time in status, the bottleneck status, stale work and reopened work, from the status changelog.
+
+One ordered scan streams every work issue with its status changes (issue by issue, oldest change
+first) and folds them into per-project tallies; nothing is queried per issue or per project.
+
+An issue's history is cut into segments: from its creation in the first change's *from* status, then
+from each change to the next in its *to* status, and for an open issue from its last change to the end
+of ``today`` in its current status. Time in a status is the sum of an issue's segments in it. Statuses
+whose category is done are left out of time-in-status; a status's category is read from the issues
+currently in it (done wins when workflows disagree; a status no issue is in now counts as not done).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import groupby
+from typing import Any
+
+from pmo_gates.rules.catalog import FactType
+from pmo_gates.rules.facts.builtin import registry
+from pmo_gates.rules.facts.context import FactContext, shared
+from pmo_gates.rules.facts.queries import DONE, utc, work_issue_criteria
+from sqlalchemy import and_, select
+
+from pmo_gates.store.models import ChangelogItem, Issue
+
+SECONDS_PER_DAY = 86400.0
+_STREAM_ROWS = 10_000
+
+
+@dataclass(frozen=True)
+class StatusTime:
+    """Time a project's issues spent in one status: per-issue totals, in days."""
+
+    status: str
+    median_days: float
+    max_days: float
+    issues: int
+
+
+@dataclass
+class _Tally:
+    days_in_status: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    ever_done: int = 0
+    reopened: int = 0
+    stale: int = 0
+    max_current_days: float | None = None
+
+
+@dataclass(frozen=True)
+class Flow:
+    statuses: dict[str, StatusTime]
+    ever_done: int
+    reopened: int
+    stale: int
+    max_current_days: float | None
+
+    @property
+    def bottleneck(self) -> StatusTime | None:
+        if not self.statuses:
+            return None
+        return max(self.statuses.values(), key=lambda s: (s.median_days, s.max_days, s.issues, s.status))
+
+
+def done_statuses(ctx: FactContext) -> set[str]:
+    """Lower-cased names of the statuses in the done category."""
+    rows = ctx.session.execute(select(Issue.status).where(Issue.status_category == DONE).distinct())
+    return {name.lower() for (name,) in rows}
+
+
+def _history(ctx: FactContext) -> Iterator[tuple[Any, ...]]:
+    """Rows (issue id, project, created, status, category, change created, from, to), in issue order."""
+    stmt = (
+        select(
+            Issue.id,
+            Issue.project_key,
+            Issue.created,
+            Issue.status,
+            Issue.status_category,
+            ChangelogItem.created,
+            ChangelogItem.from_string,
+            ChangelogItem.to_string,
+        )
+        .outerjoin(ChangelogItem, and_(ChangelogItem.issue_id == Issue.id, ChangelogItem.field == "status"))
+        .where(*work_issue_criteria(ctx))
+        .order_by(Issue.id, ChangelogItem.created, ChangelogItem.id)
+        .execution_options(yield_per=_STREAM_ROWS)
+    )
+    yield from ctx.session.execute(stmt)
+
+
+@shared
+def flows(ctx: FactContext) -> dict[str, Flow]:
+    done = done_statuses(ctx)
+    as_of = ctx.as_of
+    stale_after = ctx.params.stale_status_days * SECONDS_PER_DAY
+    tallies: dict[str, _Tally] = defaultdict(_Tally)
+    for _, rows in groupby(_history(ctx), key=lambda row: row[0]):
+        changes = list(rows)
+        _, project, created, current, category, *_ = changes[0]
+        tally = tallies[project]
+        spent: dict[str, float] = defaultdict(float)
+        start = utc(created)
+        was_done = category == DONE
+        reopened = False
+        for *_, changed_at, from_status, to_status in changes:
+            if changed_at is None:
+                break  # an issue without status changes (outer join)
+            changed_at = utc(changed_at)
+            if from_status and from_status.lower() not in done:
+                spent[from_status] += (changed_at - start).total_seconds()
+            if from_status and from_status.lower() in done and (to_status or "").lower() not in done:
+                reopened = True
+            was_done = was_done or (to_status or "").lower() in done
+            start = changed_at
+        if category != DONE:
+            in_current = max(0.0, (as_of - start).total_seconds())
+            spent[current] += in_current
+            tally.stale += in_current > stale_after
+            days = in_current / SECONDS_PER_DAY
+            tally.max_current_days = max(days, tally.max_current_days or 0.0)
+        for status, seconds in spent.items():
+            tally.days_in_status[status].append(max(0.0, seconds) / SECONDS_PER_DAY)
+        tally.ever_done += was_done
+        tally.reopened += reopened
+    return {project: _flow(tally) for project, tally in tallies.items()}
+
+
+def _flow(tally: _Tally) -> Flow:
+    statuses = {
+        status: StatusTime(status, statistics.median(days), max(days), len(days))
+        for status, days in tally.days_in_status.items()
+    }
+    return Flow(statuses, tally.ever_done, tally.reopened, tally.stale, tally.max_current_days)
+
+
+def status_times(ctx: FactContext) -> dict[str, dict[str, StatusTime]]:
+    """Per project, time in each not-done status (median and max per issue, in days): the table behind
+    the bottleneck facts, for reports and root-cause analysis."""
+    return {project: flow.statuses for project, flow in flows(ctx).items()}
+
+
+def _bottlenecks(ctx: FactContext) -> dict[str, StatusTime]:
+    return {key: flow.bottleneck for key, flow in flows(ctx).items() if flow.bottleneck is not None}
+
+
+@registry.register(
+    "bottleneck_status",
+    type=FactType.STRING,
+    description="The not-done status in which the project's issues spend the longest median time.",
+)
+def bottleneck_status(ctx: FactContext) -> dict[str, Any]:
+    """Medians are over the issues that were ever in the status, of each issue's total time in it
+    (ties: the larger maximum wins). Null for a project without work issues or whose issues are all done
+    without time in a not-done status."""
+    return {key: time.status for key, time in _bottlenecks(ctx).items()}
+
+
+@registry.register(
+    "bottleneck_days",
+    type=FactType.NUMBER,
+    unit="days",
+    description="Median time per issue in the bottleneck status.",
+)
+def bottleneck_days(ctx: FactContext) -> dict[str, Any]:
+    """Null when ``bottleneck_status`` is."""
+    return {key: time.median_days for key, time in _bottlenecks(ctx).items()}
+
+
+@registry.register(
+    "bottleneck_max_days",
+    type=FactType.NUMBER,
+    unit="days",
+    description="Longest time one issue spent in the bottleneck status.",
+)
+def bottleneck_max_days(ctx: FactContext) -> dict[str, Any]:
+    """Null when ``bottleneck_status`` is."""
+    return {key: time.max_days for key, time in _bottlenecks(ctx).items()}
+
+
+@registry.register(
+    "max_days_in_status",
+    type=FactType.NUMBER,
+    unit="days",
+    description="Longest time any open work issue has been in its current status.",
+)
+def max_days_in_status(ctx: FactContext) -> dict[str, Any]:
+    """Counted from the issue's last status change (or its creation) to the end of today. Null without
+    open work issues."""
+    return {key: flow.max_current_days for key, flow in flows(ctx).items()}
+
+
+@registry.register(
+    "stale_issues",
+    type=FactType.INTEGER,
+    unit="issues",
+    nullable=False,
+    default=0,
+    description="Open work issues whose status has not changed for more than stale_status_days days.",
+)
+def stale_issues(ctx: FactContext) -> dict[str, Any]:
+    """Measured like ``max_days_in_status``; 0 without open work issues."""
+    return {key: flow.stale for key, flow in flows(ctx).items()}
+
+
+@registry.register(
+    "reopened_issues",
+    type=FactType.INTEGER,
+    unit="issues",
+    nullable=False,
+    default=0,
+    description="Work issues that ever moved from a done-category status back to another status.",
+)
+def reopened_issues(ctx: FactContext) -> dict[str, Any]:
+    """Each issue counts once however often it was reopened."""
+    return {key: flow.reopened for key, flow in flows(ctx).items()}
+
+
+@registry.register(
+    "reopen_rate",
+    type=FactType.NUMBER,
+    unit="ratio",
+    description="Reopened work issues as a share (0-1) of the work issues ever resolved.",
+)
+def reopen_rate(ctx: FactContext) -> dict[str, Any]:
+    """Ever resolved: done now or moved into a done-category status at some point, so a reopened issue
+    is in both counts and the rate stays within 0..1. Null when no work issue was ever resolved."""
+    return {key: flow.reopened / flow.ever_done if flow.ever_done else None for key, flow in flows(ctx).items()}
+
+
+__all__ = ["Flow", "StatusTime", "flows", "status_times"]

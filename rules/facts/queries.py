@@ -1,0 +1,98 @@
+"""Query building blocks the built-in facts share, written once for SQLite and PostgreSQL alike.
+
+*Work issues* are the issues that make up a project's delivery scope: every issue of the project except
+its anchor issue (the one holding the PMO metadata), issues of the anchor issue type, risk-register
+entries, and the corrective-action tickets pmo-gates itself opened.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from pmo_gates.rules.facts.context import FactContext
+from sqlalchemy import ColumnElement, Date, and_, case, cast, func, select
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.elements import KeyedColumnElement
+
+from pmo_gates.store.models import ActionTicket, Issue, Project
+
+DONE = "done"
+
+
+def work_issue_criteria(ctx: FactContext, issue: Any = Issue, *, in_scope: bool = True) -> list[Any]:
+    """Criteria keeping the work issues (see the module docstring) of the projects in scope.
+
+    ``issue`` may be an alias of :class:`Issue` (e.g. the blocked side of a link)."""
+    anchors = select(Project.anchor_issue_key).where(Project.anchor_issue_key.is_not(None))
+    tickets = select(ActionTicket.ticket_key).where(ActionTicket.ticket_key.is_not(None))
+    excluded_types = [ctx.params.anchor_issue_type, *ctx.params.risk_issue_types]
+    criteria = [
+        issue.issue_type.not_in(excluded_types),
+        issue.key.not_in(anchors),
+        issue.key.not_in(tickets),
+    ]
+    if in_scope:
+        criteria.insert(0, ctx.in_scope(issue.project_key))
+    return criteria
+
+
+def is_open(issue: Any = Issue) -> ColumnElement[bool]:
+    return issue.status_category != DONE
+
+
+def count_where(*criteria: ColumnElement[bool]) -> Any:
+    """``SUM(CASE WHEN criteria THEN 1 ELSE 0 END)``: a conditional count inside one GROUP BY."""
+    return func.coalesce(func.sum(case((and_(*criteria), 1), else_=0)), 0)
+
+
+def sum_where(value: Any, *criteria: ColumnElement[bool]) -> Any:
+    """``SUM(CASE WHEN criteria THEN value ELSE 0 END)``."""
+    return func.coalesce(func.sum(case((and_(*criteria), value), else_=0)), 0)
+
+
+def day_of(ctx: FactContext, column: InstrumentedAttribute[Any] | KeyedColumnElement[Any]) -> Any:
+    """The UTC calendar day of a timestamp column, comparable with a ``Date`` column on both dialects.
+
+    SQLite keeps timestamps as UTC text, so ``date()`` cuts the day; PostgreSQL converts to UTC first so
+    the session time zone cannot move a timestamp to another day.
+    """
+    if ctx.dialect == "postgresql":
+        return cast(func.timezone("UTC", column), Date)
+    return func.date(column)
+
+
+def utc(value: datetime | str | None) -> datetime | None:
+    """A timestamp read from either dialect as an aware UTC datetime.
+
+    SQLite returns naive UTC datetimes, or ISO text for some aggregates over them."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def utc_day(value: datetime | str | None) -> date | None:
+    stamp = utc(value)
+    return stamp.date() if stamp else None
+
+
+def as_date(value: date | str | None) -> date | None:
+    """A date column's value (an aggregate over a date may come back as ISO text on SQLite)."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(value[:10])
+
+
+def days_between(start: date | None, end: date | None) -> int | None:
+    if start is None or end is None:
+        return None
+    return (end - start).days
+
+
+def ratio(part: float, whole: float) -> float | None:
+    """``part / whole``, or None when ``whole`` is zero (nothing to divide by)."""
+    return part / whole if whole else None

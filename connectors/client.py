@@ -43,7 +43,11 @@ _KEY_SEGMENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*-\d+$")
 def endpoint(method: str, path: str) -> str:
     """``GET /rest/api/2/issue/{id}/worklog`` for ``GET /rest/api/2/issue/ABC-7/worklog``: counts group
     by endpoint, not by issue."""
-    parts = ["{id}" if (segment.isdigit() or _KEY_SEGMENT.match(segment)) else segment for segment in path.split("/")]
+    parts: list[str] = []
+    for segment in path.split("/"):
+        is_version = bool(parts) and parts[-1] in ("api", "agile", "auth")
+        is_id = segment.isdigit() or bool(_KEY_SEGMENT.match(segment))
+        parts.append("{id}" if is_id and not is_version else segment)
     return f"{method.upper()} {'/'.join(parts)}"
 
 

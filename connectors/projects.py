@@ -1,4 +1,5 @@
-"""Project records from GET /project/search (name, lead, category), 50 keys per request."""
+"""Project records (name, lead, category): Cloud's GET /project/search, 50 keys per request; Data Center
+has no /project/search, so one GET /project lists the visible projects and we keep the wanted ones."""
 
 from __future__ import annotations
 
@@ -12,16 +13,23 @@ from pmo_gates.connectors.mapping import person_id
 KEYS_PER_CALL = 50  # the documented limit of the ``keys`` parameter
 
 
-def fetch_projects(client: JiraClient, keys: Iterable[str]) -> Iterator[dict[str, Any]]:
-    """The raw project objects (with ``lead`` expanded) of ``keys`` that exist and are visible."""
+def fetch_projects(client: JiraClient, keys: Iterable[str], *, expand: str = "lead") -> Iterator[dict[str, Any]]:
+    """The raw project objects of ``keys`` that exist and are visible to the sync user."""
     keys = sorted(set(keys))
+    if not keys:
+        return
+    if not client.is_cloud:
+        wanted = set(keys)
+        for project in client.get("/project", {"expand": expand}) or []:
+            if isinstance(project, dict) and project.get("key") in wanted:
+                yield project
+        return
     for start in range(0, len(keys), KEYS_PER_CALL):
         chunk = keys[start : start + KEYS_PER_CALL]
         at = 0
         while True:
-            data = client.get(
-                "/project/search", {"keys": chunk, "startAt": at, "maxResults": KEYS_PER_CALL, "expand": "lead"}
-            )
+            params = {"keys": chunk, "startAt": at, "maxResults": KEYS_PER_CALL, "expand": expand}
+            data = client.get("/project/search", params)
             values = data.get("values") or []
             yield from values
             at += len(values)
@@ -31,12 +39,13 @@ def fetch_projects(client: JiraClient, keys: Iterable[str]) -> Iterator[dict[str
 
 def project_row(raw: dict[str, Any], synced_at: datetime) -> dict[str, Any]:
     category = raw.get("projectCategory")
+    category_name = category.get("name") if isinstance(category, dict) else None
     return {
         "key": str(raw["key"])[:64],
         "jira_id": str(raw.get("id") or f"key:{raw['key']}")[:32],
         "name": str(raw.get("name") or raw["key"])[:255],
-        "lead_account_id": (person_id(raw.get("lead")) or None),
-        "category": str(category.get("name"))[:255] if isinstance(category, dict) and category.get("name") else None,
+        "lead_account_id": person_id(raw.get("lead")),
+        "category": str(category_name)[:255] if category_name else None,
         "metadata_json": {},
         "synced_at": synced_at,
     }

@@ -16,6 +16,11 @@ app = typer.Typer(
 # Each module defines ``register(app)``; keeping the list here makes the command surface one glance.
 COMMAND_MODULES = [
     "pmo_gates.commands.sandbox",
+    "pmo_gates.commands.rules",
+    "pmo_gates.commands.sync",
+    "pmo_gates.commands.snapshot",
+    "pmo_gates.commands.review",
+    "pmo_gates.commands.actions",
 ]
 
 for _name in COMMAND_MODULES:

@@ -27,7 +27,7 @@ import datetime as dt
 import difflib
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -35,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 FACT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-class FactType(str, Enum):
+class FactType(StrEnum):
     """The type of a fact's value (see the module docstring for the Python value of each)."""
 
     NUMBER = "number"

@@ -13,12 +13,11 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
-
 from pmo_gates.rules.actions import Action, ActionRegistry
 from pmo_gates.rules.errors import RuleFileError
 from pmo_gates.rules.models import GateSpec, Pack, RuleFile, RuleSpec, SettingValue, Waiver
 from pmo_gates.rules.yaml_source import Key, YamlDocument
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 SECTIONS = ("kind", "pack", "settings", "rules", "gates", "waivers")
 _PACK = TypeAdapter(Pack)
@@ -100,7 +99,9 @@ def read_file(document: YamlDocument, actions: ActionRegistry) -> tuple[FileCont
                 content.waivers.append((parsed, key))  # type: ignore[arg-type]
     if content.rules and content.pack is None and "pack" not in data:
         errors.append(
-            document.error(("rules",), "a file with rules needs 'pack: establishment|standardization|maturity'", at_key=True)
+            document.error(
+                ("rules",), "a file with rules needs 'pack: establishment|standardization|maturity'", at_key=True
+            )
         )
     return content, errors
 

@@ -162,6 +162,9 @@ def _check_gate_example_dates(
                 path, line, col = example.location
                 compiler.errors.append(
                     RuleFileError(
-                        path=path, line=line, col=col, message=f"gate example {example.name!r} needs 'today:' (a criterion uses today())"
+                        path=path,
+                        line=line,
+                        col=col,
+                        message=f"gate example {example.name!r} needs 'today:' (a criterion uses today())",
                     )
                 )

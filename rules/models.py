@@ -11,9 +11,8 @@ import datetime as dt
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SerializeAsAny, Strict, model_validator
-
 from pmo_gates.rules.actions import Action
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SerializeAsAny, Strict, model_validator
 
 KEBAB_ID = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 StrictInt = Annotated[int, Strict()]

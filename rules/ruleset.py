@@ -52,7 +52,9 @@ class CompiledRule:
             "due_date": finding.due_date,
             "today": today,
             "outcome": finding.outcome.value,
-            "rule": {name: str(getattr(rule, name)) for name in ("id", "title", "description", "severity", "rollout", "pack")},
+            "rule": {
+                name: str(getattr(rule, name)) for name in ("id", "title", "description", "severity", "rollout", "pack")
+            },
             "facts": finding.evidence,
             "settings": dict(settings or {}),
         }

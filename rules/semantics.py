@@ -35,9 +35,7 @@ class Compiler:
 
     def expression(self, document: YamlDocument, key: Key, source: str, what: str) -> CheckedExpression | None:
         try:
-            return check_expression(
-                source, self.catalog, functions=self.functions, settings=self.settings, expect=BOOL
-            )
+            return check_expression(source, self.catalog, functions=self.functions, settings=self.settings, expect=BOOL)
         except ExprError as exc:
             line, col = document.expression_position(key, exc.offset)
             self.errors.append(RuleFileError(path=document.path, line=line, col=col, message=f"{what}: {exc.message}"))
@@ -55,7 +53,9 @@ def merge_settings(contents: Iterable[FileContent], compiler: Compiler) -> None:
         document = content.document
         for name, (value, key) in content.settings.items():
             if name in where:
-                compiler.errors.append(document.error(key, f"setting {name!r} is already set at {where[name]}", at_key=True))
+                compiler.errors.append(
+                    document.error(key, f"setting {name!r} is already set at {where[name]}", at_key=True)
+                )
                 continue
             line, _ = document.key_position(key)
             where[name] = f"{document.path}:{line}"
@@ -101,15 +101,27 @@ def _compile_rule(content: FileContent, read: ReadRule, compiler: Compiler) -> C
     for index, example in enumerate(spec.examples):
         if uses_today and example.today is None:
             compiler.errors.append(
-                document.error((*key, "examples", index), f"example {example.name!r} needs 'today:' (the rule uses today())")
+                document.error(
+                    (*key, "examples", index), f"example {example.name!r} needs 'today:' (the rule uses today())"
+                )
             )
-    fn, python = compile_outcome(applies, check, compiler.catalog, OUTCOMES, functions=compiler.functions)
+    fn, python = compile_outcome(applies, check, OUTCOMES, functions=compiler.functions)
     evidence: list[str] = []
-    for name in [*(applies.facts if applies else ()), *check.facts, *([owner_fact] if owner_fact else []), *template_facts]:
+    for name in [
+        *(applies.facts if applies else ()),
+        *check.facts,
+        *([owner_fact] if owner_fact else []),
+        *template_facts,
+    ]:
         if name not in evidence:
             evidence.append(name)
     assert content.pack is not None
-    rule = Rule(**spec.model_dump(exclude={"actions", "examples"}), examples=spec.examples, pack=content.pack, actions=read.actions)
+    rule = Rule(
+        **spec.model_dump(exclude={"actions", "examples"}),
+        examples=spec.examples,
+        pack=content.pack,
+        actions=read.actions,
+    )
     rule.located(*spec.location)
     return CompiledRule(rule, fn, tuple(evidence), owner_fact, uses_today, python)
 
@@ -119,7 +131,10 @@ def _owner_fact(document: YamlDocument, key: Key, owner: str, compiler: Compiler
     if owner in catalog:
         if catalog[owner].type is not FactType.STRING:
             compiler.errors.append(
-                document.error((*key, "owner"), f"owner fact {owner!r} is a {catalog[owner].type.value}; it must hold a person (string)")
+                document.error(
+                    (*key, "owner"),
+                    f"owner fact {owner!r} is a {catalog[owner].type.value}; it must hold a person (string)",
+                )
             )
         return owner
     hint = catalog.did_you_mean(owner)
@@ -147,7 +162,9 @@ def _check_templates(document: YamlDocument, key: Key, read: ReadRule, compiler:
                 continue
             for message, offset in check_placeholders(parts, compiler.catalog, compiler.settings):
                 line, col = _template_position(document, field_key, offset)
-                compiler.errors.append(RuleFileError(path=document.path, line=line, col=col, message=f"{name}: {message}"))
+                compiler.errors.append(
+                    RuleFileError(path=document.path, line=line, col=col, message=f"{name}: {message}")
+                )
             used += facts_used(parts)
     return used
 
@@ -183,7 +200,9 @@ def compile_gates(
         document = content.document
         for spec, key in content.gates:
             if spec.gate in where:
-                compiler.errors.append(document.error((*key, "gate"), f"gate {spec.gate.value!r} is already defined at {where[spec.gate]}"))
+                compiler.errors.append(
+                    document.error((*key, "gate"), f"gate {spec.gate.value!r} is already defined at {where[spec.gate]}")
+                )
                 continue
             where[spec.gate] = f"{document.path}:{document.position(key)[0]}"
             before = len(compiler.errors)
@@ -205,9 +224,13 @@ def _check_gate_references(
         if rule_id not in known_rules:
             hint = difflib.get_close_matches(rule_id, sorted(known_rules), n=1, cutoff=0.6)
             suffix = f" (did you mean {hint[0]!r}?)" if hint else ""
-            compiler.errors.append(document.error(ref_key, f"gate {spec.gate.value!r} names unknown rule {rule_id!r}{suffix}"))
+            compiler.errors.append(
+                document.error(ref_key, f"gate {spec.gate.value!r} names unknown rule {rule_id!r}{suffix}")
+            )
         elif rule_id in seen:
-            compiler.errors.append(document.error(ref_key, f"rule {rule_id!r} is listed twice in gate {spec.gate.value!r}"))
+            compiler.errors.append(
+                document.error(ref_key, f"rule {rule_id!r} is listed twice in gate {spec.gate.value!r}")
+            )
         seen.add(rule_id)
 
 
@@ -222,7 +245,9 @@ def check_waivers(
             if waiver.rule not in known_rules:
                 hint = difflib.get_close_matches(waiver.rule, sorted(known_rules), n=1, cutoff=0.6)
                 suffix = f" (did you mean {hint[0]!r}?)" if hint else ""
-                compiler.errors.append(document.error((*key, "rule"), f"waiver names unknown rule {waiver.rule!r}{suffix}"))
+                compiler.errors.append(
+                    document.error((*key, "rule"), f"waiver names unknown rule {waiver.rule!r}{suffix}")
+                )
                 continue
             pair = (waiver.rule, waiver.project)
             if pair in where:

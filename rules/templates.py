@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-PLACEHOLDER = re.compile(r"^([a-z]+)(?:\.([a-z][a-z0-9_]*))?$")
+PLACEHOLDER = re.compile(r"^([a-z][a-z_]*)(?:\.([a-z][a-z0-9_]*))?$")
 RULE_FIELDS = ("id", "title", "description", "severity", "rollout", "pack")
 SCALARS = ("project", "owner", "due_date", "today", "outcome")
 MAX_TEMPLATE_CHARS = 10_000

@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pmo_gates.rules.errors import RuleFileError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-
-from pmo_gates.rules.errors import RuleFileError
 
 Key = tuple[str | int, ...]
 Position = tuple[int, int]

@@ -86,8 +86,10 @@ def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
-def prefect_api(prefect_server: str) -> Iterator[str]:
+def prefect_api(prefect_server: str, request: pytest.FixtureRequest) -> Iterator[str]:
     """Point Prefect at the session server for this test, heartbeats off; yields the API URL."""
+    if request.node.get_closest_marker("prefect") is None:
+        pytest.fail("tests using the Prefect server must be marked @pytest.mark.prefect")
     from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     with temporary_settings(updates={PREFECT_API_URL: prefect_server, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):

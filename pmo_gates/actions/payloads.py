@@ -15,10 +15,10 @@ from pmo_gates.actions.ledger import PROPERTY_KEY, content_hash, fingerprint_lab
 from pmo_gates.actions.requests import ActionRequest
 from pmo_gates.review.markup import (
     Block,
-    Markup,
     BulletList,
     Heading,
     Marker,
+    Markup,
     Mention,
     Paragraph,
     Strong,
@@ -157,9 +157,17 @@ def comment_body(blocks: list[Block], purpose: str, target: JiraTarget) -> tuple
     return render([*blocks, Marker(purpose=purpose, content_hash=digest)], target.markup), digest
 
 
+RESOLVED_BECAUSE = {
+    "waived": "the PMO approved a waiver for it",
+    "not_applicable": "it no longer applies to this project",
+}
+
+
 def resolve_blocks(request: ActionRequest, today: date) -> list[Block]:
+    because = RESOLVED_BECAUSE.get(request.outcome or "", "it passes again")
+    what = request.title or request.rule_id
     return [
-        Paragraph(parts=[Strong(text="Resolved by pmo-gates"), f": {request.title or request.rule_id} passes again as of {today.isoformat()}."]),
+        Paragraph(parts=[Strong(text="Resolved by pmo-gates"), f": {what}: {because} ({today.isoformat()})."]),
         *evidence_table(request.evidence),
     ]
 
@@ -183,7 +191,12 @@ def escalation_blocks(
     if action == "mention_pmo_lead" and lead:
         return [
             Paragraph(
-                parts=[Strong(text="Escalation"), f": {text} ", Mention(account_id=lead, cloud=target.cloud), " please follow up."]
+                parts=[
+                    Strong(text="Escalation"),
+                    f": {text} ",
+                    Mention(account_id=lead, cloud=target.cloud),
+                    " please follow up.",
+                ]
             )
         ]
     return [Paragraph(parts=[Strong(text="Escalation"), f": {text} Please update or fix it."])]

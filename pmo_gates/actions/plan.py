@@ -89,6 +89,7 @@ class Plan(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    markup: Literal["wiki", "adf"] = Field("wiki", description="Body format: wiki (REST v2) or ADF (REST v3).")
     items: list[PlanItem] = Field(default_factory=list)
     shadow: int = Field(0, description="Failing shadow-rollout findings: counted, never written.")
     advisory: int = Field(0, description="Failing advisory findings (a kept comment at most, never a ticket).")
@@ -122,9 +123,7 @@ class Plan(BaseModel):
         for column in ("id", "op", "project", "target", "rule", "reason"):
             table.add_column(column, overflow="fold")
         for item in self.items:
-            table.add_row(
-                item.id, item.op, item.project_key, item.target or "(new)", item.rule_id or "", item.reason
-            )
+            table.add_row(item.id, item.op, item.project_key, item.target or "(new)", item.rule_id or "", item.reason)
         counts = ", ".join(f"{op} {n}" for op, n in self.counts.items() if n)
         table.caption = (
             f"{len(self.items)} changes ({counts or 'none'}); unchanged {self.unchanged}, "

@@ -59,7 +59,9 @@ def _quote(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def search(client: Any, jql: str, *, fields: str = SEARCH_FIELDS, properties: str | None = PROPERTY_KEY) -> Iterator[dict]:
+def search(
+    client: Any, jql: str, *, fields: str = SEARCH_FIELDS, properties: str | None = PROPERTY_KEY
+) -> Iterator[dict]:
     """Every issue matching ``jql``: ``/search/jql`` with page tokens on Cloud, ``/search`` with ``startAt``
     on Data Center."""
     page_size = 100

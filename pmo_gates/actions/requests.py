@@ -33,6 +33,7 @@ class ActionRequest(BaseModel):
     project_key: str = Field(min_length=1, max_length=64)
     period: str | None = Field(None, max_length=16, description="'YYYY-MM' or 'YYYY-Www' for recurring ones.")
     status: Literal["failing", "passing", "unknown"]
+    outcome: str | None = Field(None, description="The source's own outcome (pass, waived, not_applicable...).")
     rollout: Literal["shadow", "advisory", "mandatory"] = "mandatory"
     severity: str = "medium"
     title: str = Field("", description="The rule's title (one line).")

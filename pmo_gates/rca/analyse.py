@@ -15,9 +15,10 @@ from datetime import UTC, date, datetime
 from string import Template
 from typing import Any
 
+from pmo_gates.rules.facts import FactParams, compute_facts
 from pydantic import BaseModel, ConfigDict, Field
 
-from pmo_gates.rca.detect import ScheduleStatus, assess_schedule
+from pmo_gates.rca.detect import DETECTION_FACTS, ScheduleStatus, assess_schedule
 from pmo_gates.rca.playbook import Playbook, load_playbook
 from pmo_gates.rca.profile import ProjectProfile, build_profile
 from pmo_gates.rca.registry import CauseContext, CauseFinding, CauseRegistry, Evidence, cause_registry
@@ -108,10 +109,11 @@ def analyse_portfolio(
     """Analyse every project in the store as of ``today`` (nothing is written; see :func:`save_results`)."""
     playbook = playbook or load_playbook()
     work = playbook.work
+    facts = compute_facts(store, today=today, only=DETECTION_FACTS, params=fact_params(playbook))
     context = portfolio_context(store, ignore_issue_types=work.ignore_issue_types)
-    settings = work.settings()
+    classify = work.classifier(context.status_categories)
     profiles = [
-        build_profile(rows, context, settings, today)
+        build_profile(rows, classify, today, evidence_limit=work.evidence_limit)
         for rows in scan_projects(
             store, ignore_issue_types=work.ignore_issue_types, blocking_link_types=work.blocking_link_types
         )
@@ -127,10 +129,12 @@ def analyse_portfolio(
     period = period_of(today)
     projects = []
     for profile in profiles:
-        schedule = assess_schedule(profile, playbook.detection)
+        project_facts = facts.get(profile.key, {})
+        schedule = assess_schedule(project_facts, playbook.detection, today)
         causes: list[CauseResult] = []
         if schedule.delayed:
-            causes = rank_causes(profile, schedule, cause_context, playbook, registry)
+            rate = _items_per_day(profile, project_facts.get("throughput_per_day"))
+            causes = rank_causes(profile, schedule, cause_context, playbook, rate, registry)
         project = profile.project
         projects.append(
             ProjectAnalysis(
@@ -173,10 +177,21 @@ def portfolio_norms(profiles: list[ProjectProfile]) -> tuple[dict[str, float], f
     return norms, max(cycle, 0.1)
 
 
-def _throughput(profile: ProjectProfile) -> float:
-    """Items per day to turn item-equivalents into days: recent, else lifetime, else planned pace."""
-    if profile.throughput > 0:
-        return profile.throughput
+def fact_params(playbook: Playbook) -> FactParams:
+    """The fact settings that must agree with the playbook's reading of the work."""
+    work = playbook.work
+    return FactParams(
+        throughput_window_days=work.throughput_window_days,
+        blocking_link_types=tuple(work.blocking_link_types),
+        risk_issue_types=tuple(t for t in work.ignore_issue_types if t != "Project"),
+    )
+
+
+def _items_per_day(profile: ProjectProfile, recent: float | None) -> float:
+    """The pace that turns item-equivalents into days: the recent throughput the forecast uses, else the
+    lifetime pace, else the planned pace."""
+    if recent:
+        return recent
     today_days = profile.today.toordinal() - date(1970, 1, 1).toordinal()
     if profile.done and profile.first_created is not None:
         return profile.done / max(1.0, today_days - profile.first_created)
@@ -191,9 +206,12 @@ def rank_causes(
     schedule: ScheduleStatus,
     context: CauseContext,
     playbook: Playbook,
+    items_per_day: float,
     registry: CauseRegistry = cause_registry,
 ) -> list[CauseResult]:
-    """Run every enabled analyser on one delayed project; score, normalise and sort what they find."""
+    """Run every enabled analyser on one delayed project; score, normalise and sort what they find.
+
+    ``items_per_day`` converts item-equivalents into days of delay."""
     found: list[tuple[CauseFinding, float, str]] = []
     for name, analyser in registry.items():
         entry = playbook.cause(name)
@@ -204,9 +222,8 @@ def rank_causes(
             found.append((finding, finding.items * entry.weight, analyser.title))
     if not found:
         return []
-    rate = _throughput(profile)
     slip = max(schedule.slip_days or 0.0, 1.0)
-    impacts = [(finding, items / rate, title) for finding, items, title in found]
+    impacts = [(finding, items / items_per_day, title) for finding, items, title in found]
     total = max(slip, sum(days for _, days, _ in impacts))
     impacts.sort(key=lambda f: (-f[1], f[0].cause))
     return [
@@ -225,12 +242,15 @@ def rank_causes(
 def prescribe(
     profile: ProjectProfile, schedule: ScheduleStatus, causes: list[CauseResult], playbook: Playbook
 ) -> list[RemedyResult]:
-    """The playbook's remedies for the causes found, in cause order, each once, with their text filled in
+    """The playbook's remedies for the top causes, in cause order, each once, with their text filled in
     from the first (most important) cause that calls for it."""
     texts: dict[str, str] = {}
     answers: dict[str, list[str]] = defaultdict(list)
     project = profile.project
-    for cause in causes:
+    policy = playbook.prescribe
+    for rank, cause in enumerate(causes):
+        if rank >= policy.max_causes or (rank > 0 and cause.share < policy.min_share):
+            break  # the top cause always gets its remedies, however the slip is shared
         evidence = cause.evidence
         values = {
             "project": profile.key,

@@ -81,8 +81,8 @@ def dependency_blocked(
 
 
 class OverloadParams(_Params):
-    max_open_items: int = Field(10, ge=1, description="Open items one person can carry across the portfolio.")
-    max_in_progress: int = Field(4, ge=1, description="Items one person can have in progress at once.")
+    max_open_items: int = Field(15, ge=1, description="Open items one person can carry across the portfolio.")
+    max_in_progress: int = Field(5, ge=1, description="Items one person can have in progress at once.")
     max_projects: int = Field(3, ge=1, description="Projects one person can work on at once.")
 
 

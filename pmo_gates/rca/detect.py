@@ -1,12 +1,14 @@
 """Delay detection: is a project behind its plan by more than the playbook tolerates, and by how much?
 
-Two independent signals, each with its own threshold in the playbook's ``detection`` section:
+It reads the same facts the PMO's schedule rules read (so a project the rules call late is the project
+the analysis explains), and applies two independent signals, each with its threshold in the playbook's
+``detection`` section:
 
-- **forecast slip**: the forecast end (today + remaining items / recent throughput) is later than the
-  planned end. A closed project is judged on its actual end (its last resolution) instead.
-- **progress lag**: actual percent complete behind the percent the plan expects by today (linear
-  between planned start and end); SPI = actual / planned, and the lag in days = (planned - actual)
-  x planned duration.
+- **forecast slip** (fact ``schedule_slip_days``): the forecast end (today + remaining work / recent
+  throughput) minus the planned end. A closed or finished project is judged on its actual end instead.
+- **progress lag**: SPI below ``spi_below`` (the EVM fact ``spi``; without a budget, percent complete by
+  issues over the percent planned by today), lagging by at least ``min_lag_days``: the days of plan
+  elapsed times (1 - SPI).
 
 A project is delayed when either signal crosses its threshold. ``slip_days`` is the larger of the two
 day figures, so it is comparable across projects whichever signal fired.
@@ -14,12 +16,23 @@ day figures, so it is comparable across projects whichever signal fired.
 
 from __future__ import annotations
 
-import math
-from datetime import date, timedelta
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pmo_gates.rca.profile import ProjectProfile
+# What detection reads from the facts (see docs/facts.md for their definitions).
+DETECTION_FACTS = (
+    "planned_start",
+    "planned_end",
+    "forecast_end",
+    "actual_end",
+    "schedule_slip_days",
+    "spi",
+    "percent_complete_issues",
+    "throughput_per_day",
+)
 
 
 class DetectionThresholds(BaseModel):
@@ -28,9 +41,6 @@ class DetectionThresholds(BaseModel):
     slip_days: float = Field(14, ge=0, description="Delayed when the forecast (or actual) end is this late.")
     spi_below: float = Field(0.85, gt=0, le=1, description="Delayed when SPI falls below this ...")
     min_lag_days: float = Field(5, ge=0, description="... and progress lags the plan by at least these days.")
-    closed_phases: list[str] = Field(
-        default_factory=lambda: ["closed", "done"], description="Phases meaning the project has ended."
-    )
 
 
 class ScheduleStatus(BaseModel):
@@ -51,104 +61,64 @@ class ScheduleStatus(BaseModel):
     reasons: list[str] = Field(default_factory=list)
 
 
-def assess_schedule(profile: ProjectProfile, thresholds: DetectionThresholds) -> ScheduleStatus:
-    """The schedule status of one project from its profile."""
-    project = profile.project
-    start: date | None = project.get("planned_start")
-    end: date | None = project.get("planned_end")
-    today = profile.today
-    pct = profile.done / profile.total if profile.total else None
-    weekly = round(profile.throughput * 7, 2)
-    phase = (project.get("phase") or "").lower()
-    closed = profile.total > 0 and (profile.open == 0 or phase in {p.lower() for p in thresholds.closed_phases})
+def assess_schedule(facts: Mapping[str, Any], thresholds: DetectionThresholds, today: date) -> ScheduleStatus:
+    """The schedule status of one project from its facts (``DETECTION_FACTS``)."""
+    start: date | None = facts.get("planned_start")
+    end: date | None = facts.get("planned_end")
+    actual: date | None = facts.get("actual_end")
+    slip = facts.get("schedule_slip_days")
+    pct = facts.get("percent_complete_issues")
+    per_day = facts.get("throughput_per_day")
+    common: dict[str, Any] = {
+        "planned_end": end,
+        "forecast_end": facts.get("forecast_end"),
+        "actual_end": actual,
+        "percent_complete": pct,
+        "throughput_per_week": round(per_day * 7, 2) if per_day is not None else None,
+    }
     if end is None:
+        return ScheduleStatus(delayed=False, slip_days=None, reasons=["no planned end: schedule not judged"], **common)
+    if actual is not None:
+        late = slip is not None and slip > thresholds.slip_days
+        reason = f"finished {actual} vs planned end {end} ({slip:+d} days)" if slip is not None else ""
         return ScheduleStatus(
-            delayed=False,
-            slip_days=None,
-            closed=closed,
-            percent_complete=_pct(pct),
-            reasons=["no planned end: schedule not judged"],
-        )
-    if closed:
-        actual = _to_date(profile.last_resolved) if profile.last_resolved is not None else None
-        slip = float((actual - end).days) if actual else None
-        delayed = slip is not None and slip > thresholds.slip_days
-        reasons = [f"closed; actual end {actual} vs planned {end} ({_signed(slip)} days)"] if actual else []
-        return ScheduleStatus(
-            delayed=delayed,
-            slip_days=slip,
-            closed=True,
-            planned_end=end,
-            actual_end=actual,
-            percent_complete=_pct(pct),
-            throughput_per_week=weekly,
-            reasons=reasons,
+            delayed=late, slip_days=_float(slip), closed=True, reasons=[reason] if late else [], **common
         )
     if start is not None and today < start:
-        return ScheduleStatus(
-            delayed=False,
-            slip_days=0.0,
-            planned_end=end,
-            percent_complete=_pct(pct),
-            reasons=["not started yet (planned start in the future)"],
+        return ScheduleStatus(delayed=False, slip_days=0.0, reasons=["not started (planned start ahead)"], **common)
+
+    reasons = []
+    candidates = [float(slip)] if slip is not None else []
+    if slip is not None and slip > thresholds.slip_days:
+        where = (
+            f"forecast end {common['forecast_end']}" if common["forecast_end"] else "with no recent throughput, today"
         )
-
-    reasons: list[str] = []
-    forecast = _forecast(profile)
-    slip_candidates: list[float] = []
-    forecast_slip: float | None = None
-    if forecast is not None:
-        forecast_slip = float((forecast - end).days)
-    elif profile.open and today > end:
-        forecast_slip = float((today - end).days)  # no throughput: at least as late as today
-    if forecast_slip is not None:
-        slip_candidates.append(forecast_slip)
-        if forecast_slip > thresholds.slip_days:
-            where = f"forecast end {forecast}" if forecast else "no recent throughput"
-            reasons.append(f"{where} is {forecast_slip:.0f} days after planned end {end}")
-
-    planned_pct = spi = None
-    if start is not None and end > start and pct is not None:
-        duration = (end - start).days
-        planned_pct = min(1.0, max(0.0, (today - start).days / duration))
-        if planned_pct > 0:
-            spi = pct / planned_pct
-            lag = (planned_pct - pct) * duration
-            slip_candidates.append(lag)
-            if spi < thresholds.spi_below and lag >= thresholds.min_lag_days:
-                reasons.append(
-                    f"{pct:.0%} complete vs {planned_pct:.0%} planned by today (SPI {spi:.2f}, {lag:.0f} days behind)"
-                )
-    slip = round(max(slip_candidates), 1) if slip_candidates else None
+        reasons.append(f"{where} is {slip} days after the planned end {end}")
+    planned_pct, spi = _planned(start, end, today), facts.get("spi")
+    if spi is None and planned_pct and pct is not None:
+        spi = pct / planned_pct
+    if spi is not None and start is not None:
+        elapsed = min((today - start).days, (end - start).days)
+        lag = max(0.0, elapsed * (1 - spi))
+        candidates.append(lag)
+        if spi < thresholds.spi_below and lag >= thresholds.min_lag_days:
+            reasons.append(f"SPI {spi:.2f}: {lag:.0f} days of planned progress not achieved")
     return ScheduleStatus(
         delayed=bool(reasons),
-        slip_days=slip,
-        planned_end=end,
-        forecast_end=forecast,
-        percent_complete=_pct(pct),
-        planned_percent=_pct(planned_pct),
+        slip_days=round(max(candidates), 1) if candidates else None,
+        planned_percent=round(planned_pct, 1) if planned_pct is not None else None,
         spi=round(spi, 3) if spi is not None else None,
-        throughput_per_week=weekly,
         reasons=reasons,
+        **common,
     )
 
 
-def _forecast(profile: ProjectProfile) -> date | None:
-    """Today + remaining items at the recent throughput; None when nothing was resolved recently."""
-    if profile.open == 0:
-        return profile.today
-    if profile.throughput <= 0:
+def _planned(start: date | None, end: date | None, today: date) -> float | None:
+    """Percent of the work the plan expects done by today (linear between planned start and end)."""
+    if start is None or end is None or end <= start:
         return None
-    return profile.today + timedelta(days=math.ceil(profile.open / profile.throughput))
+    return 100.0 * min(1.0, max(0.0, (today - start).days / (end - start).days))
 
 
-def _to_date(days: float) -> date:
-    return date.fromordinal(date(1970, 1, 1).toordinal() + int(days))
-
-
-def _pct(value: float | None) -> float | None:
-    return round(value * 100, 1) if value is not None else None
-
-
-def _signed(value: float | None) -> str:
-    return "?" if value is None else f"{value:+.0f}"
+def _float(value: Any) -> float | None:
+    return float(value) if value is not None else None

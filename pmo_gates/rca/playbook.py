@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 import pmo_gates.rca.causes  # the shipped causes register on import
 from pmo_gates.rca.detect import DetectionThresholds
-from pmo_gates.rca.profile import WorkSettings
+from pmo_gates.rca.profile import StatusClassifier
 from pmo_gates.rca.registry import CauseRegistry, cause_registry
 from pmo_gates.rca.yamlfile import parse_model, read_text
 
@@ -58,16 +58,14 @@ class WorkSection(_Model):
     workflow_order: list[str] = Field(
         default_factory=list, description="Statuses in workflow order; moving backwards is a bounce-back."
     )
-    throughput_window_days: int = Field(42, ge=7, le=365, description="Recent window for throughput.")
+    throughput_window_days: int = Field(
+        42, ge=7, le=365, description="Days of resolved work setting the throughput (forecasts, impact in days)."
+    )
     evidence_limit: int = Field(10, ge=1, le=100, description="Most items cited per cause.")
 
-    def settings(self) -> WorkSettings:
-        return WorkSettings(
-            status_categories=dict(self.status_categories),
-            workflow_order=tuple(self.workflow_order),
-            evidence_limit=self.evidence_limit,
-            throughput_window_days=self.throughput_window_days,
-        )
+    def classifier(self, known: dict[str, str]) -> StatusClassifier:
+        """Statuses classified by ``known`` (from the store), then this section's fallbacks."""
+        return StatusClassifier({**self.status_categories, **known}, self.workflow_order)
 
 
 class Remedy(_Model):
@@ -83,11 +81,17 @@ class CauseEntry(_Model):
     params: Any = None
 
 
+class PrescribeSection(_Model):
+    max_causes: int = Field(3, ge=1, description="Remedies are drawn from this many top causes ...")
+    min_share: float = Field(0.1, ge=0, le=1, description="... each explaining at least this share of the slip.")
+
+
 class Playbook(_Model):
     kind: Literal["rca-playbook"]
     version: Literal[1] = 1
     detection: DetectionThresholds = DetectionThresholds()
     work: WorkSection = WorkSection()
+    prescribe: PrescribeSection = PrescribeSection()
     causes: Any
     remedies: dict[str, Remedy] = Field(default_factory=dict)
 

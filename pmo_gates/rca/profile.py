@@ -12,19 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from pmo_gates.rca.scan import IssueRow, PortfolioContext, ProjectRows, StatusChange, date_days
+from pmo_gates.rca.scan import IssueRow, ProjectRows, StatusChange, date_days
 
 CATEGORY_RANK = {"new": 0, "indeterminate": 1, "done": 2}
-
-
-@dataclass(frozen=True)
-class WorkSettings:
-    """How issues are read as work: see the ``work`` section of the RCA playbook."""
-
-    status_categories: dict[str, str]
-    workflow_order: tuple[str, ...]
-    evidence_limit: int
-    throughput_window_days: int
 
 
 @dataclass(slots=True)
@@ -73,11 +63,7 @@ class ProjectProfile:
     today: date
     total: int = 0
     done: int = 0
-    resolved_recent: int = 0
-    window_days: float = 0.0
     first_created: float | None = None
-    last_resolved: float | None = None
-    last_activity: float | None = None
     # scope
     baseline_items: int = 0
     added: list[tuple[str, str]] = field(default_factory=list)  # (key, issue type), newest first
@@ -91,7 +77,6 @@ class ProjectProfile:
     rework: list[Rework] = field(default_factory=list)
     reopen_events: int = 0
     bounce_events: int = 0
-    ever_resolved: int = 0
     estimated_items: int = 0
     estimate_s: int = 0
     spent_s: int = 0
@@ -103,45 +88,49 @@ class ProjectProfile:
         return self.total - self.done
 
     @property
-    def throughput(self) -> float:
-        """Items resolved per day over the recent window (0 when nothing was resolved)."""
-        return self.resolved_recent / self.window_days if self.window_days > 0 else 0.0
-
-    @property
     def mean_cycle_days(self) -> float | None:
         return self.cycle_days_total / self.cycle_items if self.cycle_items else None
 
 
-class _Classifier:
-    """Status names -> category and workflow position, for reopen and bounce-back detection."""
+class StatusClassifier:
+    """Status names -> category, and status changes -> reopen / bounce-back, remembered per pair.
 
-    def __init__(self, context: PortfolioContext, work: WorkSettings) -> None:
-        self.categories = {**work.status_categories, **context.status_categories}
-        self.order = {name.lower(): i for i, name in enumerate(work.workflow_order)}
+    ``categories`` are what the store knows (statuses issues are in now) over the playbook's fallbacks for
+    statuses seen only in history; unknown names count as in progress. ``workflow_order`` ranks statuses:
+    moving to an earlier one without having been done is a bounce-back (e.g. In Review -> In Progress)."""
+
+    def __init__(self, categories: dict[str, str], workflow_order: tuple[str, ...] | list[str]) -> None:
+        self.categories = categories
+        self.order = {name.lower(): i for i, name in enumerate(workflow_order)}
+        self._moves: dict[tuple[str | None, str | None], str] = {}
 
     def category(self, status: str | None) -> str:
         return self.categories.get(status or "", "indeterminate")
 
-    def is_reopen(self, change: StatusChange) -> bool:
-        return self.category(change.from_status) == "done" and self.category(change.to_status) != "done"
+    def move(self, before: str | None, after: str | None) -> str:
+        """'reopen', 'bounce' or '' for a change from ``before`` to ``after``."""
+        kind = self._moves.get((before, after))
+        if kind is None:
+            kind = self._moves[(before, after)] = self._classify(before, after)
+        return kind
 
-    def is_bounce(self, change: StatusChange) -> bool:
-        """Sent back to an earlier step without having been done (e.g. In Review -> In Progress)."""
-        before, after = self.category(change.from_status), self.category(change.to_status)
-        if "done" in (before, after):
-            return False
-        a, b = (change.from_status or "").lower(), (change.to_status or "").lower()
+    def _classify(self, before: str | None, after: str | None) -> str:
+        was, now = self.category(before), self.category(after)
+        if was == "done":
+            return "reopen" if now != "done" else ""
+        if now == "done":
+            return ""
+        a, b = (before or "").lower(), (after or "").lower()
         if a in self.order and b in self.order:
-            return self.order[b] < self.order[a]
-        return CATEGORY_RANK[after] < CATEGORY_RANK[before]
+            return "bounce" if self.order[b] < self.order[a] else ""
+        return "bounce" if CATEGORY_RANK[now] < CATEGORY_RANK[was] else ""
 
 
-def build_profile(rows: ProjectRows, context: PortfolioContext, work: WorkSettings, today: date) -> ProjectProfile:
+def build_profile(rows: ProjectRows, classify: StatusClassifier, today: date, *, evidence_limit: int) -> ProjectProfile:
     """Measure one project; ``today`` ends at midnight, so work resolved today counts as done."""
     now = date_days(today) + 1.0
     project = rows.project
     profile = ProjectProfile(key=project["key"], project=project, today=today)
-    classify = _Classifier(context, work)
     baseline = project.get("baseline_date") or project.get("planned_start")
     baseline_end = date_days(baseline) + 1.0 if baseline else None
     planned_end = project.get("planned_end")
@@ -150,7 +139,6 @@ def build_profile(rows: ProjectRows, context: PortfolioContext, work: WorkSettin
     for change in rows.changes:
         changes_by_issue[change.issue_id].append(change)
 
-    window_start = now - work.throughput_window_days
     added: list[tuple[float, str, str]] = []
     dwell_per_status: dict[str, list[tuple[str, float]]] = defaultdict(list)
     open_keys: set[str] = set()
@@ -158,13 +146,8 @@ def build_profile(rows: ProjectRows, context: PortfolioContext, work: WorkSettin
         profile.total += 1
         is_done = issue.status_category == "done"
         profile.first_created = _min(profile.first_created, issue.created)
-        profile.last_activity = max(profile.last_activity or issue.updated, issue.updated)
         if is_done:
             profile.done += 1
-            if issue.resolved is not None:
-                profile.last_resolved = max(profile.last_resolved or issue.resolved, issue.resolved)
-                if issue.resolved >= window_start:
-                    profile.resolved_recent += 1
         else:
             open_keys.add(issue.key)
             if issue.assignee_id:
@@ -183,9 +166,7 @@ def build_profile(rows: ProjectRows, context: PortfolioContext, work: WorkSettin
             if not is_done and status == issue.status:
                 profile.dwell.setdefault(status, StatusDwell()).open_now += 1
 
-    first_day = profile.first_created if profile.first_created is not None else window_start
-    profile.window_days = max(1.0, min(float(work.throughput_window_days), now - first_day))
-    limit = work.evidence_limit
+    limit = evidence_limit
     profile.added = [(key, kind) for _, key, kind in sorted(added, reverse=True)]
     for status, visits in dwell_per_status.items():
         dwell = profile.dwell.setdefault(status, StatusDwell())
@@ -217,7 +198,7 @@ def _walk_statuses(
     profile: ProjectProfile,
     issue: IssueRow,
     changes: list[StatusChange],
-    classify: _Classifier,
+    classify: StatusClassifier,
     now: float,
     is_done: bool,
 ) -> dict[str, float]:
@@ -227,22 +208,20 @@ def _walk_statuses(
     since = issue.created
     reopens = bounces = 0
     moves: list[str] = []
-    was_resolved = is_done
+    category = classify.category
     for change in changes:
-        if classify.category(status) == "indeterminate":
+        if category(status) == "indeterminate":
             spent[status or ""] += max(0.0, change.at - since)
-        if classify.is_reopen(change):
-            reopens += 1
-            was_resolved = True
-            moves.append(f"{change.from_status} -> {change.to_status}")
-        elif classify.is_bounce(change):
-            bounces += 1
+        kind = classify.move(change.from_status, change.to_status)
+        if kind:
+            if kind == "reopen":
+                reopens += 1
+            else:
+                bounces += 1
             moves.append(f"{change.from_status} -> {change.to_status}")
         status, since = change.to_status, change.at
-    if not is_done and classify.category(status) == "indeterminate":
+    if not is_done and category(status) == "indeterminate":
         spent[status or ""] += max(0.0, now - since)
-    if was_resolved:
-        profile.ever_resolved += 1
     if reopens or bounces:
         profile.reopen_events += reopens
         profile.bounce_events += bounces

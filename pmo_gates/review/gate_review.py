@@ -19,7 +19,9 @@ from pmo_gates.store.models import Project
 NEXT_GATE = {"initiation": "planning", "planning": "execution", "execution": "closure", "closure": "close-out"}
 
 
-def _criteria(result: GateResult, findings: Mapping[tuple[str, str], Finding], rule_set: RuleSet) -> list[CriterionView]:
+def _criteria(
+    result: GateResult, findings: Mapping[tuple[str, str], Finding], rule_set: RuleSet
+) -> list[CriterionView]:
     views = []
     for kind, criteria in (("must_meet", result.must_meet), ("should_meet", result.should_meet)):
         for criterion in criteria:

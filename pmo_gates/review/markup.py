@@ -162,9 +162,7 @@ def to_adf(blocks: list[Block]) -> dict[str, Any]:
     content: list[dict[str, Any]] = []
     for block in blocks:
         if isinstance(block, Heading):
-            content.append(
-                {"type": "heading", "attrs": {"level": block.level}, "content": [_adf_text(block.text)]}
-            )
+            content.append({"type": "heading", "attrs": {"level": block.level}, "content": [_adf_text(block.text)]})
         elif isinstance(block, Paragraph):
             content.append(_adf_paragraph(block.parts))
         elif isinstance(block, BulletList):

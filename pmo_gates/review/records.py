@@ -103,7 +103,5 @@ def save_record(
 def history(session: Session, project_key: str) -> list[GateDecision]:
     """Every decision record of a project, oldest first (for trends)."""
     return list(
-        session.scalars(
-            select(GateDecision).where(GateDecision.project_key == project_key).order_by(GateDecision.id)
-        )
+        session.scalars(select(GateDecision).where(GateDecision.project_key == project_key).order_by(GateDecision.id))
     )

@@ -8,7 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from pmo_gates.review.markup import Block, BulletList, Heading, Markup, Paragraph, Strong, Table, render, to_adf, to_wiki
+from pmo_gates.review.markup import (
+    Block,
+    BulletList,
+    Heading,
+    Markup,
+    Paragraph,
+    Strong,
+    Table,
+    render,
+    to_adf,
+    to_wiki,
+)
 from pmo_gates.review.models import CriterionView, ProjectReview
 
 DECISION_LABEL = {

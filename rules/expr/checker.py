@@ -127,11 +127,14 @@ class _Checker:
             raise self.error(self.catalog.unknown_message(name), node.pos)
         if name not in self.facts:
             self.facts.append(name)
-        return FROM_FACT_TYPE[spec.type], spec.nullable and not self.assume_known
+        # Any fact may be missing from a project's mapping, whatever the catalog says: always nullable.
+        return FROM_FACT_TYPE[spec.type], not self.assume_known
 
     def _member(self, node: ast.Member) -> tuple[ExprType, bool]:
         obj = node.obj
+        assert obj is not None
         if not (isinstance(obj, ast.Name) and obj.name == SETTINGS and SETTINGS not in self.catalog):
+            self.visit(obj)  # an unknown name there is the more useful error
             raise self.error(f"field access ('.{node.attr}') is only for settings.<name>", node.attr_pos)
         if node.attr not in self.settings:
             hint = difflib.get_close_matches(node.attr, list(self.settings), n=1, cutoff=0.6)

@@ -30,7 +30,7 @@ class CheckedExpression:
     """A parsed and type-checked expression, ready to be compiled alone or with others."""
 
     source: str
-    node: Node  # typed with the catalog's nullability
+    node: Node  # typed with every fact possibly null
     known: Node  # the same tree typed as if every fact were known
     info: Checked
 
@@ -103,20 +103,17 @@ def compile_expression(
     checked = check_expression(source, catalog, functions=registry, settings=settings, expect=expect)
     gen = CodeGen(registry)
     fast, slow = gen.expression(checked.known), gen.expression(checked.node)
-    body = split_on_known(checked.facts, catalog, [f"return {fast}"], [f"return {slow}"])
+    body = split_on_known(checked.facts, [f"return {fast}"], [f"return {slow}"])
     fn, python = build_function(gen, checked.facts, body, name="expression")
     info = checked.info
     return CompiledExpression(source, info.type, info.nullable, checked.facts, info.uses_today, python, fn)
 
 
-def split_on_known(
-    facts: Sequence[str], catalog: FactCatalog, fast: list[str], slow: list[str]
-) -> list[str]:
-    """Body lines running ``fast`` when every nullable fact read is known, else ``slow``."""
-    nullable = [fact for fact in facts if catalog[fact].nullable]
-    if not nullable:
+def split_on_known(facts: Sequence[str], fast: list[str], slow: list[str]) -> list[str]:
+    """Body lines running ``fast`` when every fact read is known, else ``slow``."""
+    if not facts:
         return fast
-    test = " and ".join(f"{fact_local(fact)} is not None" for fact in nullable)
+    test = " and ".join(f"{fact_local(fact)} is not None" for fact in facts)
     return [f"if {test}:", *(f"    {line}" for line in fast), *slow]
 
 
@@ -141,7 +138,6 @@ OUTCOMES = ("pass", "fail", "not_applicable", "unknown")
 def compile_outcome(
     applies: CheckedExpression | None,
     check: CheckedExpression,
-    catalog: FactCatalog,
     outcomes: Mapping[str, Any],
     *,
     functions: FunctionRegistry | None = None,
@@ -160,7 +156,11 @@ def compile_outcome(
         if applies_node is not None:
             code = gen.expression(applies_node)
             if applies_node.nullable:
-                lines += [f"a = {code}", "if a is not True:", "    return o_not_applicable if a is False else o_unknown"]
+                lines += [
+                    f"a = {code}",
+                    "if a is not True:",
+                    "    return o_not_applicable if a is False else o_unknown",
+                ]
             else:
                 lines += [f"if not {code}:", "    return o_not_applicable"]
         code = gen.expression(check_node)
@@ -174,4 +174,4 @@ def compile_outcome(
     facts += [fact for fact in check.facts if fact not in facts]
     fast = body(applies.known if applies is not None else None, check.known)
     slow = body(applies.node if applies is not None else None, check.node)
-    return build_function(gen, facts, split_on_known(facts, catalog, fast, slow), name="rule")
+    return build_function(gen, facts, split_on_known(facts, fast, slow), name="rule")

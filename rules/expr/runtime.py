@@ -7,8 +7,9 @@ from collections.abc import Sequence
 
 
 def add_days(day: dt.date, count: float) -> dt.date | None:
+    """``day`` plus ``count`` whole days (a fraction is truncated toward zero)."""
     try:
-        return day + dt.timedelta(days=count)
+        return day + dt.timedelta(days=int(count))
     except (OverflowError, ValueError):
         return None  # beyond year 1..9999 (or NaN days): unknown rather than a crash
 

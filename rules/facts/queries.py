@@ -62,6 +62,14 @@ def day_of(ctx: FactContext, column: InstrumentedAttribute[Any] | KeyedColumnEle
     return func.date(column)
 
 
+def epoch_seconds(ctx: FactContext, column: InstrumentedAttribute[Any] | KeyedColumnElement[Any]) -> Any:
+    """A timestamp column as seconds since 1970 (UTC), computed by the database: floats are far cheaper
+    to stream than datetimes when a fact scans hundreds of thousands of rows."""
+    if ctx.dialect == "postgresql":
+        return func.extract("epoch", column)
+    return (func.julianday(column) - 2440587.5) * 86400.0
+
+
 def utc(value: datetime | str | None) -> datetime | None:
     """A timestamp read from either dialect as an aware UTC datetime.
 

@@ -16,13 +16,14 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import groupby
+from itertools import chain, groupby
+from operator import itemgetter
 from typing import Any
 
 from pmo_gates.rules.catalog import FactType
 from pmo_gates.rules.facts.builtin import registry
 from pmo_gates.rules.facts.context import FactContext, shared
-from pmo_gates.rules.facts.queries import DONE, utc, work_issue_criteria
+from pmo_gates.rules.facts.queries import DONE, epoch_seconds, work_issue_criteria
 from sqlalchemy import and_, select
 
 from pmo_gates.store.models import ChangelogItem, Issue
@@ -71,16 +72,17 @@ def done_statuses(ctx: FactContext) -> set[str]:
     return {name.lower() for (name,) in rows}
 
 
-def _history(ctx: FactContext) -> Iterator[tuple[Any, ...]]:
-    """Rows (issue id, project, created, status, category, change created, from, to), in issue order."""
+def _history(ctx: FactContext) -> Iterator[Any]:
+    """Rows (issue id, project, created, status, category, change at, from, to), in issue order, with
+    times in epoch seconds; an issue without status changes comes once with the change columns null."""
     stmt = (
         select(
             Issue.id,
             Issue.project_key,
-            Issue.created,
+            epoch_seconds(ctx, Issue.created),
             Issue.status,
             Issue.status_category,
-            ChangelogItem.created,
+            epoch_seconds(ctx, ChangelogItem.created),
             ChangelogItem.from_string,
             ChangelogItem.to_string,
         )
@@ -89,35 +91,36 @@ def _history(ctx: FactContext) -> Iterator[tuple[Any, ...]]:
         .order_by(Issue.id, ChangelogItem.created, ChangelogItem.id)
         .execution_options(yield_per=_STREAM_ROWS)
     )
-    yield from ctx.session.execute(stmt)
+    # Core rows, not ORM ones: the scan is the hot loop of the whole computation.
+    yield from ctx.session.connection().execute(stmt)
 
 
 @shared
 def flows(ctx: FactContext) -> dict[str, Flow]:
     done = done_statuses(ctx)
-    as_of = ctx.as_of
+    as_of = ctx.as_of.timestamp()
     stale_after = ctx.params.stale_status_days * SECONDS_PER_DAY
     tallies: dict[str, _Tally] = defaultdict(_Tally)
-    for _, rows in groupby(_history(ctx), key=lambda row: row[0]):
-        changes = list(rows)
-        _, project, created, current, category, *_ = changes[0]
+    for _, rows in groupby(_history(ctx), key=itemgetter(0)):
+        first = next(rows)
+        _, project, start, current, category, changed_at, from_status, to_status = first
         tally = tallies[project]
         spent: dict[str, float] = defaultdict(float)
-        start = utc(created)
+        start = float(start)
         was_done = category == DONE
         reopened = False
-        for *_, changed_at, from_status, to_status in changes:
-            if changed_at is None:
-                break  # an issue without status changes (outer join)
-            changed_at = utc(changed_at)
-            if from_status and from_status.lower() not in done:
-                spent[from_status] += (changed_at - start).total_seconds()
-            if from_status and from_status.lower() in done and (to_status or "").lower() not in done:
-                reopened = True
-            was_done = was_done or (to_status or "").lower() in done
-            start = changed_at
+        if changed_at is not None:
+            for _, _, _, _, _, changed_at, from_status, to_status in chain((first,), rows):
+                changed_at = float(changed_at)
+                from_done = (from_status or "").lower() in done
+                to_done = (to_status or "").lower() in done
+                if from_status and not from_done:
+                    spent[from_status] += changed_at - start
+                reopened = reopened or (from_done and not to_done)
+                was_done = was_done or to_done
+                start = changed_at
         if category != DONE:
-            in_current = max(0.0, (as_of - start).total_seconds())
+            in_current = max(0.0, as_of - start)
             spent[current] += in_current
             tally.stale += in_current > stale_after
             days = in_current / SECONDS_PER_DAY

@@ -1,0 +1,135 @@
+"""The Jira writes pmo-gates makes, as plain functions over a ``JiraClient`` (connectors/client.py).
+
+Every call goes through the client's session, hence through the one retry policy: idempotent calls (PUT)
+are retried on gateway errors, creates (POST) never blindly (``AmbiguousWriteError``), so the caller can
+look for the fingerprint before sending again. ``api`` is ``"2"`` (bodies in wiki markup, Data Center and
+Cloud) or ``"3"`` (bodies in ADF, Cloud). Nothing here logs a request body or a header.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pmo_gates.connectors.client import JiraClient
+from pmo_gates.connectors.errors import JiraHTTPError
+from pydantic import BaseModel
+
+BULK_LIMIT = 50  # Jira Cloud accepts at most 50 issues per POST /issue/bulk
+
+
+class BulkOutcome(BaseModel):
+    """One element of a bulk create, by its position in the request."""
+
+    index: int
+    key: str | None = None
+    id: str | None = None
+    error: str | None = None
+
+
+def _path(api: str, path: str) -> str:
+    return f"/rest/api/{api}{path}"
+
+
+def _send(client: JiraClient, method: str, path: str, body: Any | None = None, params: dict | None = None) -> Any:
+    url = f"{client.base_url}{path}"
+    data = json.dumps(body) if body is not None else None
+    response = client.jira._session.request(method, url, data=data, params=params)
+    if response.status_code == 204 or not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _element_errors(entry: dict[str, Any]) -> str:
+    errors = entry.get("elementErrors") or {}
+    parts = list(errors.get("errorMessages") or []) + [f"{k}: {v}" for k, v in (errors.get("errors") or {}).items()]
+    return "; ".join(parts) or "rejected by Jira"
+
+
+def bulk_create(client: JiraClient, issues: list[dict[str, Any]], *, api: str = "2") -> list[BulkOutcome]:
+    """Create up to 50 issues in one ``POST /issue/bulk``; one outcome per input, in order.
+
+    Jira lists the created issues in request order, skipping the failed elements (``errors`` name them
+    by ``failedElementNumber``). HTTP 400 means every element failed; that is returned, not raised.
+    """
+    if not 0 < len(issues) <= BULK_LIMIT:
+        raise ValueError(f"bulk_create takes 1 to {BULK_LIMIT} issues, got {len(issues)}")
+    try:
+        result = _send(client, "POST", _path(api, "/issue/bulk"), {"issueUpdates": issues}) or {}
+    except JiraHTTPError as exc:
+        if exc.status_code != 400:
+            raise
+        return [BulkOutcome(index=i, error=str(exc)) for i in range(len(issues))]
+    failed = {int(e.get("failedElementNumber", -1)): _element_errors(e) for e in result.get("errors") or []}
+    created = iter(result.get("issues") or [])
+    outcomes = []
+    for index in range(len(issues)):
+        if index in failed:
+            outcomes.append(BulkOutcome(index=index, error=failed[index]))
+            continue
+        issue = next(created, None)
+        if issue is None:
+            outcomes.append(BulkOutcome(index=index, error="Jira reported no issue for this element"))
+        else:
+            outcomes.append(BulkOutcome(index=index, key=issue["key"], id=str(issue["id"])))
+    return outcomes
+
+
+def edit_issue(client: JiraClient, key: str, body: dict[str, Any], *, api: str = "2") -> None:
+    """``PUT /issue/{key}`` with ``fields`` and/or ``update``."""
+    _send(client, "PUT", _path(api, f"/issue/{key}"), body)
+
+
+def set_issue_property(client: JiraClient, key: str, prop: str, value: Any) -> None:
+    """``PUT /issue/{key}/properties/{prop}`` (idempotent; the value is JSON up to 32,768 characters)."""
+    text = json.dumps(value)
+    if len(text) > 32_768:
+        raise ValueError(f"entity property {prop} of {key} is {len(text)} characters; Jira's limit is 32,768")
+    _send(client, "PUT", _path("2", f"/issue/{key}/properties/{prop}"), value)
+
+
+def add_comment(client: JiraClient, key: str, body: str | dict[str, Any], *, api: str = "2") -> str:
+    """``POST /issue/{key}/comment``; returns the new comment's id."""
+    result = _send(client, "POST", _path(api, f"/issue/{key}/comment"), {"body": body}) or {}
+    return str(result.get("id", ""))
+
+
+def update_comment(
+    client: JiraClient, key: str, comment_id: str, body: str | dict[str, Any], *, api: str = "2"
+) -> None:
+    """``PUT /issue/{key}/comment/{id}``: the comment is edited in place, not posted again."""
+    _send(client, "PUT", _path(api, f"/issue/{key}/comment/{comment_id}"), {"body": body})
+
+
+def transitions(client: JiraClient, key: str) -> list[dict[str, Any]]:
+    """The transitions the workflow offers the ticket now (each with its target status and category)."""
+    result = _send(client, "GET", _path("2", f"/issue/{key}/transitions")) or {}
+    return list(result.get("transitions") or [])
+
+
+def transition_issue(client: JiraClient, key: str, transition_id: str) -> None:
+    _send(client, "POST", _path("2", f"/issue/{key}/transitions"), {"transition": {"id": str(transition_id)}})
+
+
+def issue_status_category(client: JiraClient, key: str) -> str:
+    """``new`` | ``indeterminate`` | ``done`` of the ticket's current status."""
+    result = _send(client, "GET", _path("2", f"/issue/{key}"), params={"fields": "status"}) or {}
+    status = (result.get("fields") or {}).get("status") or {}
+    return (status.get("statusCategory") or {}).get("key", "new")
+
+
+def pick_transition(options: list[dict[str, Any]], category: str) -> dict[str, Any] | None:
+    """The transition into a status of ``category``, preferring the conventional names."""
+    preferred = {"done": ("done", "resolve", "close"), "new": ("reopen", "to do", "open", "backlog")}
+    matching = [t for t in options if ((t.get("to") or {}).get("statusCategory") or {}).get("key") == category]
+    for word in preferred.get(category, ()):
+        for option in matching:
+            if (
+                word in str(option.get("name", "")).lower()
+                or word in str((option.get("to") or {}).get("name", "")).lower()
+            ):
+                return option
+    return matching[0] if matching else None

@@ -1,0 +1,87 @@
+"""The ``gate-review`` flow: (sync,) facts, evaluation, gate decisions with their records, and the
+gate-review comment on each project's anchor issue, planned and applied like every Jira write.
+
+Artifacts: ``gate-review-summary`` (markdown) and ``gate-review-portfolio`` (table) for the portfolio,
+``scorecard-<project>`` per project (attention first, at most ``scorecard_limit``: on 2,000 projects one
+artifact each would cost more than the review), and the plan (``gate-review-plan``).
+
+Example::
+
+    gate_review(config_path="pmo-gates.yaml", credentials_block="jira")
+"""
+
+from __future__ import annotations
+
+from prefect import flow, get_run_logger
+from prefect.runtime import flow_run
+from pydantic import BaseModel, ConfigDict, Field
+
+from pmo_gates.actions.run import ActionsRun
+from pmo_gates.config import Settings
+from pmo_gates.flows.approval import ApprovalDecision
+from pmo_gates.flows.artifacts import ArtifactPublisher, artifact_key
+from pmo_gates.flows.context import open_runtime, resolve_settings
+from pmo_gates.flows.plan_apply import Approver, plan_approve_apply
+from pmo_gates.flows.steps import gather_inputs
+from pmo_gates.flows.views import attention_first, portfolio_markdown, portfolio_rows, scorecard_rows
+from pmo_gates.review.models import ReviewResult
+from pmo_gates.review.run import ReviewRun, run_review
+
+FLOW_NAME = "gate-review"
+
+
+class GateReviewOutcome(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    review: ReviewResult
+    comments: ActionsRun
+    approval: ApprovalDecision
+    not_applied: list[str] = Field(default_factory=list)
+    scorecards: int = Field(0, description="Per-project scorecard artifacts published.")
+
+
+def publish_reviews(publisher: ArtifactPublisher, review: ReviewResult, scorecard_limit: int) -> int:
+    publisher.markdown(artifact_key(FLOW_NAME, "summary"), portfolio_markdown(review), "Gate reviews: portfolio")
+    publisher.table(artifact_key(FLOW_NAME, "portfolio"), portfolio_rows(review), "Gate decision per project")
+    chosen = attention_first(review.reviews)[: max(0, scorecard_limit)]
+    for r in chosen:
+        description = f"{r.project_key} at the {r.gate} gate: {r.decision.replace('_', ' ')}, score {r.score:.0f}"
+        publisher.table(artifact_key("scorecard", r.project_key), scorecard_rows(r), description)
+    return len(chosen)
+
+
+@flow(name=FLOW_NAME)
+def gate_review(
+    config_path: str | None = None,
+    credentials_block: str | None = None,
+    sync: bool = False,
+    scorecard_limit: int = 100,
+    settings: Settings | None = None,
+) -> GateReviewOutcome:
+    """Review every project at its current gate and post (or update) the decision in Jira."""
+    settings = resolve_settings(config_path, settings)
+    if sync:
+        from pmo_gates.flows.sync import sync_jira
+
+        sync_jira(config_path=config_path, credentials_block=credentials_block, settings=settings)
+    run_id = flow_run.get_id()
+    with open_runtime(settings, credentials_block) as runtime:
+        inputs = gather_inputs(runtime)
+
+        def run_pass(dry_run: bool, approve: Approver | None, approver: str | None) -> ReviewRun:
+            return run_review(
+                settings, store=runtime.store, client=runtime.client, today=inputs.today, dry_run=dry_run,
+                approved_by=approver, inputs=inputs, approve=approve, run_id=run_id,
+            )  # fmt: skip
+
+        outcome = plan_approve_apply(run_pass, lambda r: r.comments, settings, runtime.publisher, FLOW_NAME)
+        result: ReviewRun = outcome.result
+        scorecards = publish_reviews(runtime.publisher, result.review, scorecard_limit)
+    get_run_logger().info("reviewed %d project(s): %s", len(result.review.reviews), result.review.decisions())
+    return GateReviewOutcome(
+        review=result.review,
+        comments=result.comments,
+        approval=outcome.approval,
+        not_applied=outcome.not_applied,
+        scorecards=scorecards,
+    )

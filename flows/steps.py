@@ -1,0 +1,48 @@
+"""Tasks shared by the gate-review and corrective-actions flows: rules, facts, evaluation.
+
+One task per step over the whole portfolio (never per rule or per project): the work is bulk SQL and
+plain Python, and a task run per item would cost more in Prefect bookkeeping than the item itself.
+Caching is off: inputs are a store, a rule set and facts for thousands of projects, and hashing them
+would cost more than recomputing.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from pmo_gates.actions.run import Inputs, load_rules
+from pmo_gates.config import Settings
+from pmo_gates.flows.context import FlowRuntime
+from pmo_gates.rules.evaluate import evaluate
+from pmo_gates.rules.facts import compute_facts
+from pmo_gates.rules.results import Evaluation
+from pmo_gates.rules.ruleset import RuleSet
+from pmo_gates.store import Store
+
+
+@task(name="load-rules", cache_policy=NO_CACHE)
+def load_rules_task(settings: Settings, today: date) -> RuleSet:
+    return load_rules(settings, today)
+
+
+@task(name="compute-facts", cache_policy=NO_CACHE)
+def compute_facts_task(store: Store, today: date) -> dict[str, dict[str, Any]]:
+    return compute_facts(store, today=today)
+
+
+@task(name="evaluate-rules", cache_policy=NO_CACHE)
+def evaluate_task(rule_set: RuleSet, facts: dict[str, dict[str, Any]], today: date) -> Evaluation:
+    return evaluate(rule_set, facts, today=today)
+
+
+def gather_inputs(runtime: FlowRuntime) -> Inputs:
+    """Rules, facts and their evaluation as of the run's ``today``."""
+    today = runtime.today
+    rule_set = load_rules_task(runtime.settings, today)
+    facts = compute_facts_task(runtime.store, today)
+    evaluation = evaluate_task(rule_set, facts, today)
+    return Inputs(today=today, rule_set=rule_set, facts=facts, evaluation=evaluation)

@@ -1,0 +1,50 @@
+"""``pmo-gates review``: gate reviews of every project, decision records in the store, and the gate-review
+comment on each anchor issue (unless ``--dry-run``).
+
+Exit codes: 0 done, 1 Jira or store failure (or some comments failed), 2 configuration error.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pmo_gates.commands.actions import print_run, with_jira
+from pmo_gates.config import DEFAULT_CONFIG, Settings
+from pmo_gates.store import Store
+
+
+def scorecard(review: Any) -> Table:
+    table = Table(title=f"Gate reviews {review.reviewed_on}")
+    for column in ("project", "gate", "decision", "score", "failed must-meet"):
+        table.add_column(column)
+    for r in review.reviews:
+        table.add_row(r.project_key, r.gate, r.decision, f"{r.score:.0f}", ", ".join(r.failed_must_meet) or "-")
+    return table
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("review")
+    def review(
+        config: Path = typer.Option(DEFAULT_CONFIG, "--config", "-c", help="The pmo-gates config file."),
+        dry_run: bool = typer.Option(False, "--dry-run", help="Record decisions; write nothing to Jira."),
+        as_json: bool = typer.Option(False, "--json", help="Print the reviews and the plan as one JSON object."),
+        approved_by: str | None = typer.Option(None, "--approved-by", help="Who approves these decisions."),
+    ) -> None:
+        """Score every project at its current gate and post the decision to its anchor issue."""
+        from pmo_gates.review.run import run_review
+
+        def run(settings: Settings, store: Store, client: Any) -> int:
+            result = run_review(settings, store=store, client=client, dry_run=dry_run, approved_by=approved_by)
+            if not as_json:
+                Console().print(scorecard(result.review))
+            extra = {"reviews": result.review.model_dump(mode="json")} if as_json else None
+            return print_run(result.comments, as_json, extra)
+
+        code = with_jira(config, run)
+        if code:
+            raise typer.Exit(code)

@@ -1,0 +1,136 @@
+"""Runs compiled JQL over the state's indexes: keyset pages (Cloud), offset windows (DC) and counts.
+
+Keyset paging: a page ends at the last issue's (ORDER BY values, id); the next page starts strictly after
+that position in the *current* data. Issues that change between pages move, but every issue that matched
+and did not change is returned exactly once, which is what Cloud's ``nextPageToken`` promises.
+
+Two ways to produce a page:
+
+- ORDER BY ``updated`` (the sync connector's query) walks the state's (updated, id) index from the token's
+  position and stops after one page: O(page) whatever the portfolio size and however often it changes.
+- Anything else filters the candidates (one project's issues when the query pins projects or keys), sorts
+  them and caches the ordered result per (query, state version); later pages bisect into it.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pmo_gates.sandbox.jql_eval import CompiledQuery
+
+if TYPE_CHECKING:
+    from pmo_gates.sandbox.state import SandboxState
+
+_CACHE_SIZE = 8
+_UPDATED = ("updated", "updateddate")
+
+
+@dataclass
+class SearchPage:
+    issues: list[dict[str, Any]]
+    has_more: bool
+
+    def position_after(self, query: CompiledQuery) -> tuple[list[Any], int] | None:
+        """Where the next page starts: the last issue's ORDER BY values and id."""
+        if not self.issues:
+            return None
+        last = self.issues[-1]
+        return query.sort_values(last), int(last["id"])
+
+
+class SearchEngine:
+    """Search over one state's issues; call with the state's lock held or let the methods take it."""
+
+    def __init__(self, state: SandboxState) -> None:
+        self.state = state
+        self._cache: OrderedDict[tuple[str, int], tuple[list[tuple[Any, ...]], list[int]]] = OrderedDict()
+
+    def page(
+        self, query: CompiledQuery, cache_key: str, *, after: tuple[list[Any], int] | None, limit: int
+    ) -> SearchPage:
+        """Up to ``limit`` issues after ``after`` (None: from the start), and whether more follow."""
+        with self.state.lock:
+            if self._walks_updated(query):
+                return self._walk_updated(query, after, limit)
+            keys, ids = self._ordered(query, cache_key)
+            start = 0 if after is None else bisect.bisect_right(keys, query.sort_key(after[0], after[1]))
+            chosen = ids[start : start + limit]
+            return SearchPage([self.state.by_id(i) for i in chosen], start + limit < len(ids))  # type: ignore[misc]
+
+    def window(
+        self, query: CompiledQuery, cache_key: str, *, start: int, limit: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        """Offset paging (Data Center's startAt): the issues in [start, start+limit) and the total."""
+        with self.state.lock:
+            _, ids = self._ordered(query, cache_key)
+            return [self.state.by_id(i) for i in ids[start : start + limit]], len(ids)  # type: ignore[misc]
+
+    def count(self, query: CompiledQuery, cache_key: str) -> int:
+        with self.state.lock:
+            return len(self._ordered(query, cache_key)[1])
+
+    # -- ordered results --------------------------------------------------------------------------------
+
+    def _candidates(self, query: CompiledQuery) -> list[int]:
+        hints, state = query.hints, self.state
+        if hints.keys is not None:
+            found = (state.issue(k) for k in hints.keys)
+            return [int(i["id"]) for i in found if i is not None]
+        if hints.projects is not None:
+            return [i for p in sorted(hints.projects) for i in state.project_issue_ids(p)]
+        return list(state.iter_ids())
+
+    def _ordered(self, query: CompiledQuery, cache_key: str) -> tuple[list[tuple[Any, ...]], list[int]]:
+        key = (cache_key, self.state.version)
+        cached = self._cache.get(key)
+        if cached is not None:
+            self._cache.move_to_end(key)
+            return cached
+        rows = []
+        for issue_id in self._candidates(query):
+            issue = self.state.by_id(issue_id)
+            if issue is not None and query.matches(issue):
+                rows.append((query.sort_key(query.sort_values(issue), issue_id), issue_id))
+        rows.sort(key=lambda row: row[0])
+        result = ([r[0] for r in rows], [r[1] for r in rows])
+        self._cache[key] = result
+        while len(self._cache) > _CACHE_SIZE:
+            self._cache.popitem(last=False)
+        return result
+
+    # -- the updated index ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _walks_updated(query: CompiledQuery) -> bool:
+        return (
+            len(query.order_by) == 1
+            and query.order_by[0].field.lower() in _UPDATED
+            and query.hints.projects is None
+            and query.hints.keys is None
+        )
+
+    def _walk_updated(self, query: CompiledQuery, after: tuple[list[Any], int] | None, limit: int) -> SearchPage:
+        index = self.state.updated_index()
+        floor = query.hints.updated_from.timestamp() if query.hints.updated_from else None
+        found: list[dict[str, Any]] = []
+        if query.order_by[0].ascending:
+            start = 0 if floor is None else bisect.bisect_left(index, (floor, -1))
+            if after is not None:
+                start = max(start, bisect.bisect_right(index, (after[0][0], after[1])))
+            positions = range(start, len(index))
+        else:
+            end = len(index) if after is None else bisect.bisect_left(index, (after[0][0], after[1]))
+            positions = range(end - 1, -1, -1)
+        for position in positions:
+            stamp, issue_id = index[position]
+            if floor is not None and stamp < floor:
+                break  # descending walk: everything further is older than the query allows
+            issue = self.state.by_id(issue_id)
+            if issue is not None and query.matches(issue):
+                if len(found) == limit:
+                    return SearchPage(found, True)
+                found.append(issue)
+        return SearchPage(found, False)

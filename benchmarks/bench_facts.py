@@ -14,6 +14,7 @@ on the server named by PMO_GATES_TEST_PG_URL (default: postgresql+psycopg://post
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import statistics
@@ -29,7 +30,7 @@ from typing import Any
 
 from pmo_gates.rules.facts import FactContext, compute_facts, default_registry
 from pmo_gates.rules.facts.compute import evaluate, project_scope
-from sqlalchemy import create_engine, event, insert, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from pmo_gates.store import Store
@@ -243,13 +244,32 @@ def generate(projects: int, issues_per_project: int, seed: int = 7) -> dict[type
 
 
 def load(store: Store, rows: dict[type, list[dict[str, Any]]]) -> None:
-    with store.session() as session:
-        for model, batch in rows.items():
-            for start in range(0, len(batch), 20_000):
-                session.execute(insert(model), batch[start : start + 20_000])
+    """Bulk-load: COPY on PostgreSQL, executemany on SQLite (each model's rows share their keys)."""
     if store.dialect == "postgresql":
-        with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("ANALYZE"))
+        raw = store.engine.raw_connection()
+        try:
+            with raw.cursor() as cursor:
+                for model, batch in rows.items():
+                    if not batch:
+                        continue
+                    columns = list(batch[0])
+                    names = ", ".join(f'"{name}"' for name in columns)
+                    with cursor.copy(f"COPY {model.__tablename__} ({names}) FROM STDIN") as copy:
+                        for row in batch:
+                            copy.write_row([_copy_value(row[name]) for name in columns])
+                cursor.execute("ANALYZE")
+            raw.commit()
+        finally:
+            raw.close()
+        return
+    with store.engine.begin() as conn:
+        for model, batch in rows.items():
+            if batch:
+                conn.execute(model.__table__.insert(), batch)
+
+
+def _copy_value(value: Any) -> Any:
+    return json.dumps(value) if isinstance(value, dict | list) else value
 
 
 @contextmanager
@@ -313,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = generate(args.projects, args.issues_per_project, args.seed)
     print(
         f"generated {args.projects:,} projects, {len(rows[Issue]):,} issues, {len(rows[ChangelogItem]):,} "
-        f"status changes, {len(rows[IssueLink]):,} links, {len(rows[Worklog]):,} worklogs "
+        f"changelog items, {len(rows[IssueLink]):,} links, {len(rows[Worklog]):,} worklogs "
         f"in {time.perf_counter() - began:.1f}s"
     )
     for kind in args.stores.split(","):

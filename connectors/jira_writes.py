@@ -121,10 +121,19 @@ def issue_status_category(client: JiraClient, key: str) -> str:
     return (status.get("statusCategory") or {}).get("key", "new")
 
 
+def category_of(transition: dict[str, Any]) -> str:
+    """The status category (new | indeterminate | done) a transition leads to."""
+    return str(((transition.get("to") or {}).get("statusCategory") or {}).get("key", ""))
+
+
+def status_of(transition: dict[str, Any]) -> str:
+    return str((transition.get("to") or {}).get("name", ""))
+
+
 def pick_transition(options: list[dict[str, Any]], category: str) -> dict[str, Any] | None:
     """The transition into a status of ``category``, preferring the conventional names."""
     preferred = {"done": ("done", "resolve", "close"), "new": ("reopen", "to do", "open", "backlog")}
-    matching = [t for t in options if ((t.get("to") or {}).get("statusCategory") or {}).get("key") == category]
+    matching = [t for t in options if category_of(t) == category]
     for word in preferred.get(category, ()):
         for option in matching:
             if (

@@ -23,6 +23,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from pmo_gates.connectors.client import JiraClient
+from pmo_gates.connectors.errors import JiraHTTPError
 from pmo_gates.connectors.mapping import parse_jira_datetime
 
 ORDER = "ORDER BY updated ASC, key ASC"
@@ -153,31 +154,33 @@ class IssueSearch:
             if cursor is None:
                 return
 
-    def existing(self, scope: str, issue_ids: Sequence[int]) -> set[int]:
-        """Which of ``issue_ids`` still exist within ``scope`` (confirms deletions one last time)."""
-        found: set[int] = set()
-        for start in range(0, len(issue_ids), 100):
-            chunk = list(issue_ids[start : start + 100])
-            if self.client.is_cloud:
-                # Cloud's JQL rejects ids that no longer exist, so first ask bulkfetch which do (it leaves
-                # missing ones out), then JQL which of those are still in scope.
-                data = self.client.post(
-                    "/issue/bulkfetch", {"issueIdsOrKeys": [str(i) for i in chunk], "fields": ["project"]}
-                )
-                chunk = [int(i["id"]) for i in data.get("issues") or [] if str(i.get("id", "")).isdigit()]
-                if not chunk:
+    def existing(self, scope: str, issue_ids: Sequence[int], *, projects: set[str], check_jql: bool) -> set[int]:
+        """Which of ``issue_ids`` are still in scope: they exist, sit in one of ``projects`` (when given)
+        and, with ``check_jql``, match ``scope``. The last look before deleting them from the store.
+
+        One GET per issue, since JQL naming an issue that no longer exists is an error; deletions are
+        few, and issues of projects that left the portfolio never get here (the caller deletes those).
+        """
+        found: list[int] = []
+        for issue_id in issue_ids:
+            try:
+                issue = self.client.get(f"/issue/{issue_id}", {"fields": "project"})
+            except JiraHTTPError as exc:
+                if exc.status_code == 404:
                     continue
-            params: dict[str, Any] = {
-                "jql": f"({scope}) AND id in ({', '.join(str(i) for i in chunk)})",
-                "fields": "id",
-                "maxResults": len(chunk),
-            }
-            if self.client.is_cloud:
-                data = self.client.get("/search/jql", params)
-            else:
-                data = self.client.get("/search", params | {"validateQuery": "warn"})
-            found |= {int(i["id"]) for i in data.get("issues") or [] if str(i.get("id", "")).isdigit()}
-        return found
+                raise
+            project = ((issue.get("fields") or {}).get("project") or {}).get("key")
+            if not projects or project in projects:
+                found.append(issue_id)
+        if not check_jql or not found:
+            return set(found)
+        in_scope: set[int] = set()
+        for start in range(0, len(found), 100):
+            chunk = found[start : start + 100]
+            jql = f"({scope}) AND id in ({', '.join(str(i) for i in chunk)})"
+            issues, _ = self._page(jql, None, len(chunk), "id", None)
+            in_scope |= {int(i["id"]) for i in issues if str(i.get("id", "")).isdigit()}
+        return in_scope
 
 
 def fetch_changelogs(client: JiraClient, issues: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:

@@ -306,21 +306,27 @@ def _sync(
     page_size: int,
 ) -> None:
     portfolio = settings.portfolio
-    scope = scope_jql(portfolio.projects, portfolio.jql)
     with store.session() as s:
         known_projects = set(s.scalars(select(Project.key)))
     full = run.result.mode == "full"
 
     run.report("projects")
-    wanted = set(portfolio.projects) if full else set(portfolio.projects) - known_projects
+    configured = set(portfolio.projects)
+    wanted = configured if full else configured - known_projects
     found = _store_projects(client, store, wanted, run)
-    if full:
-        missing = sorted(set(portfolio.projects) - found)
-        if missing:
-            run.result.warnings.append(
-                f"portfolio.projects: Jira has no visible project {', '.join(missing)} (check the keys and "
-                "the sync user's permissions)"
-            )
+    missing = sorted(wanted - found)
+    if missing:
+        # Jira refuses a whole search that names an unknown project: leave them out, and say so.
+        run.result.warnings.append(
+            f"portfolio.projects: Jira has no project {', '.join(missing)} visible to the sync user (check the "
+            "keys and the user's permissions); synced without it"
+        )
+    in_scope = [p for p in portfolio.projects if p not in missing]
+    if portfolio.projects and not in_scope and not portfolio.jql:
+        raise JiraConfigError(
+            f"portfolio.projects: none of {', '.join(portfolio.projects)} exists in Jira or is visible to the sync user"
+        )
+    scope = scope_jql(in_scope, portfolio.jql)
 
     # Where to start: an interrupted full sync resumes; an incremental one re-reads the overlap window.
     overlap = timedelta(minutes=settings.sync.overlap_minutes)
@@ -352,7 +358,7 @@ def _sync(
     found |= _store_projects(client, store, new_keys, run) if new_keys else set()
     if full:
         run.report("reconcile")
-        _reconcile(search, store, scope, set(portfolio.projects) & found, run)
+        _reconcile(search, store, scope, in_scope, bool(portfolio.jql), run)
         with store.session() as s:
             unanchored = s.scalars(select(Project.key).where(Project.anchor_issue_key.is_(None)))
             unanchored_keys = sorted(unanchored)
@@ -554,7 +560,7 @@ def _write(s: Any, mapped: list[MappedIssue], *, sync_worklogs: bool) -> None:
     upsert(s, IssueLink.__table__, list(links.values()), key=["id"])
 
 
-def _reconcile(search: IssueSearch, store: Store, scope: str, projects: set[str], run: _Run) -> None:
+def _reconcile(search: IssueSearch, store: Store, scope: str, projects: list[str], has_jql: bool, run: _Run) -> None:
     """Delete stored issues Jira no longer has in scope, after a complete listing of ids."""
     listed: set[int] = set()
     listed_projects: set[str] = set()
@@ -562,13 +568,17 @@ def _reconcile(search: IssueSearch, store: Store, scope: str, projects: set[str]
         for issue_id, key in page:
             listed.add(issue_id)
             listed_projects.add(key.rsplit("-", 1)[0])
+    configured = set(projects)
     with store.session() as s:
-        candidates = [i for i in s.scalars(select(Issue.id)) if i not in listed]
-    doomed: list[int] = []
-    if candidates:
-        still_there = search.existing(scope, candidates)
-        doomed = [i for i in candidates if i not in still_there]
-    keep_projects = projects | listed_projects
+        candidates = [(i, p) for i, p in s.execute(select(Issue.id, Issue.project_key)) if i not in listed]
+    # Issues of projects outside the portfolio are out of scope by definition; the others are looked up
+    # once more, since a listing paged while issues are deleted can skip one that still exists.
+    doomed = [i for i, p in candidates if configured and p not in configured]
+    to_check = [i for i, p in candidates if not configured or p in configured]
+    if to_check:
+        still_there = search.existing(scope, to_check, projects=configured, check_jql=has_jql)
+        doomed += [i for i in to_check if i not in still_there]
+    keep_projects = configured | listed_projects
     with store.session() as s:
         for chunk in _chunks(doomed):
             s.execute(delete(Issue).where(Issue.id.in_(chunk)))

@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "pmo_gates.commands.snapshot",
     "pmo_gates.commands.review",
     "pmo_gates.commands.actions",
+    "pmo_gates.commands.rca",
 ]
 
 for _name in COMMAND_MODULES:

@@ -60,18 +60,28 @@ def run_examples(rule_set: RuleSet) -> list[ExampleResult]:
 
 
 def run_rule_example(catalog: FactCatalog, compiled: CompiledRule, example: RuleExample) -> ExampleResult:
+    expected = example.expect.outcome()
+    if compiled.uses_today and example.today is None:
+        message = f"example {example.name!r} needs 'today:' (the rule uses today())"
+        return _result("rule", compiled.id, example, expected.value, "-", False, message)
     facts = catalog.coerce_facts(example.facts)
     actual = compiled.outcome(facts, example.today or NO_DATE)
-    expected = example.expect.outcome()
     passed = actual is expected
     message = "" if passed else f"example {example.name!r} expects {example.expect.value} but {SAYS[actual]}"
     return _result("rule", compiled.id, example, expected.value, actual.value, passed, message)
 
 
 def run_gate_example(rule_set: RuleSet, gate: CompiledGate, example: GateExample) -> ExampleResult:
+    criteria = _criteria(gate)
+    needs_today = (gate.kill is not None and gate.kill.uses_today) or any(
+        rule_set.rules[rule_id].uses_today for rule_id in criteria
+    )
+    if needs_today and example.today is None:
+        message = f"gate example {example.name!r} needs 'today:' (a criterion uses today())"
+        return _result("gate", gate.spec.gate.value, example, example.expect.value, "-", False, message)
     facts = rule_set.catalog.coerce_facts(example.facts)
     today = example.today or NO_DATE
-    outcomes = {rule_id: rule_set.rules[rule_id].outcome(facts, today) for rule_id in _criteria(gate)}
+    outcomes = {rule_id: rule_set.rules[rule_id].outcome(facts, today) for rule_id in criteria}
     result = decide_gate(rule_set, gate, "example", outcomes.get, facts, today, all_packs=True)
     passed = result.decision is example.expect and (example.score is None or abs(result.score - example.score) < 0.05)
     message = ""

@@ -21,8 +21,8 @@ from pmo_gates.rules.errors import RuleFileError, RuleFileErrors
 from pmo_gates.rules.examples import run_examples
 from pmo_gates.rules.expr import FunctionRegistry, function_registry
 from pmo_gates.rules.file_reader import FileContent, read_file
-from pmo_gates.rules.models import LifecycleGate, Pack
-from pmo_gates.rules.ruleset import CompiledGate, CompiledRule, RuleSet
+from pmo_gates.rules.models import Pack
+from pmo_gates.rules.ruleset import RuleSet
 from pmo_gates.rules.semantics import Compiler, check_waivers, compile_gates, compile_rules, merge_settings
 from pmo_gates.rules.yaml_source import load_yaml
 
@@ -125,7 +125,6 @@ def load_rule_set(
             RuleFileError(path=contents[0].document.path, line=1, col=1, message=f"gates need the fact {GATE_FACT!r}")
         )
     waivers = check_waivers(contents, known_rules, today, compiler)
-    _check_gate_example_dates(rules, gates, compiler)
 
     rule_set = RuleSet(
         catalog=catalog,
@@ -147,24 +146,3 @@ def load_rule_set(
     if compiler.errors:
         raise RuleFileErrors(compiler.errors)
     return rule_set
-
-
-def _check_gate_example_dates(
-    rules: dict[str, CompiledRule], gates: dict[LifecycleGate, CompiledGate], compiler: Compiler
-) -> None:
-    for gate in gates.values():
-        criteria = [*gate.spec.must_meet, *(c.rule for c in gate.spec.should_meet)]
-        needs_today = (gate.kill is not None and gate.kill.uses_today) or any(
-            rules[r].uses_today for r in criteria if r in rules
-        )
-        for example in gate.spec.examples:
-            if needs_today and example.today is None:
-                path, line, col = example.location
-                compiler.errors.append(
-                    RuleFileError(
-                        path=path,
-                        line=line,
-                        col=col,
-                        message=f"gate example {example.name!r} needs 'today:' (a criterion uses today())",
-                    )
-                )

@@ -98,13 +98,6 @@ def _compile_rule(content: FileContent, read: ReadRule, compiler: Compiler) -> C
     if check is None or len(compiler.errors) > before:
         return None
     uses_today = check.uses_today or (applies is not None and applies.uses_today)
-    for index, example in enumerate(spec.examples):
-        if uses_today and example.today is None:
-            compiler.errors.append(
-                document.error(
-                    (*key, "examples", index), f"example {example.name!r} needs 'today:' (the rule uses today())"
-                )
-            )
     fn, python = compile_outcome(applies, check, OUTCOMES, functions=compiler.functions)
     evidence: list[str] = []
     for name in [

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import random
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from pmo_gates.rules.facts import FactParams, compute_facts
@@ -32,10 +33,10 @@ CATEGORY = {
 }
 
 
-def at(day: date | str, hour: int = 12) -> datetime:
+def at(day: date | str, hour: int = 12, minute: int = 0) -> datetime:
     """Noon UTC (or ``hour``) on ``day``: timestamps away from midnight, so day arithmetic is unambiguous."""
     day = date.fromisoformat(day) if isinstance(day, str) else day
-    return datetime.combine(day, time(hour), tzinfo=UTC)
+    return datetime.combine(day, time(hour, minute), tzinfo=UTC)
 
 
 @dataclass
@@ -213,3 +214,56 @@ def facts_of(
 def fact(store: Store, name: str, **kwargs: Any) -> dict[str, Any]:
     """One fact for every project: project key -> value."""
     return {key: row[name] for key, row in facts_of(store, name, **kwargs).items()}
+
+
+def random_portfolio(projects: int, issues_per_project: int = 8, seed: int = 1) -> Portfolio:
+    """A seeded mixed portfolio touching every fact: metadata gaps, histories, links, cost, ledger."""
+    rng = random.Random(seed)
+    people = [f"u{n}" for n in range(max(3, projects // 2))]
+    flow = ["To Do", "In Progress", "In Review", "Done"]
+    portfolio = Portfolio()
+    keys: list[str] = []
+    for p in range(projects):
+        start = TODAY - timedelta(days=rng.randrange(20, 300))
+        key = portfolio.project(
+            f"R{p}",
+            anchor=rng.random() < 0.8,
+            anchor_updated=at(TODAY - timedelta(days=rng.randrange(0, 90))),
+            phase=rng.choice(["Initiation", "Planning", "Execution", "Closure", "Closed", None]),
+            planned_start=rng.choice([start, None]),
+            planned_end=start + timedelta(days=rng.randrange(30, 400)),
+            baseline_date=rng.choice([start + timedelta(days=10), None]),
+            budget=rng.choice([None, 0.0, 50_000.0, 120_000.0]),
+            actual_cost=rng.choice([None, 20_000.0]),
+            hourly_rate=rng.choice([None, 90.0]),
+            project_manager_id=rng.choice([None, *people]),
+        )
+        for _ in range(rng.randrange(0, issues_per_project)):
+            steps = rng.randrange(0, 4)
+            created = at(start + timedelta(days=rng.randrange(0, 15)), rng.randrange(24))
+            issue = portfolio.issue(
+                key,
+                flow[steps],
+                type=rng.choice(["Story", "Bug", "Risk"]),
+                created=created,
+                points=rng.choice([None, 1.0, 3.0]),
+                assignee=rng.choice([None, *people]),
+                resolved=created + timedelta(days=3 * steps) if steps == 3 else None,
+                time_spent_s=rng.choice([None, 3600]),
+            )
+            for step in range(steps):
+                portfolio.move(issue, created + timedelta(days=step + 1, hours=step), flow[step], flow[step + 1])
+            if keys and rng.random() < 0.3:
+                portfolio.link(rng.choice(keys), issue)
+            if rng.random() < 0.3:
+                portfolio.worklog(issue, 7200)
+            keys.append(issue)
+        portfolio.ticket(
+            key,
+            rng.choice(["open", "resolved"]),
+            due=TODAY - timedelta(days=rng.randrange(-5, 5)),
+            resolved_at=at(TODAY - timedelta(days=rng.randrange(0, 9))),
+        )
+        if rng.random() < 0.5:
+            portfolio.rca(key, at(TODAY - timedelta(days=rng.randrange(1, 60))))
+    return portfolio

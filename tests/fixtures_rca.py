@@ -7,6 +7,7 @@ Each cause test adds its own evidence to it, so the cause's numbers are known ex
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -22,6 +23,7 @@ def days_ago(n: float, hour: int = 12) -> datetime:
     return at(TODAY - timedelta(days=n), hour)
 
 
+@functools.cache
 def playbook() -> Playbook:
     return load_playbook()
 
@@ -61,9 +63,7 @@ class RcaPortfolio(Portfolio):
         created = days_ago(98)
         for n in range(5):
             self.work(key, "Done", created=created, resolved=days_ago(5 + 7 * n), assignee="carol")
-        return [
-            self.work(key, "To Do", created=created, assignee="carol" if n < 8 else "dave") for n in range(15)
-        ]
+        return [self.work(key, "To Do", created=created, assignee="carol" if n < 8 else "dave") for n in range(15)]
 
     def on_time_project(self, key: str = "FINE") -> None:
         """10 items, 6 done in the window at a pace that ends on plan."""

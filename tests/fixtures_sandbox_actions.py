@@ -14,11 +14,12 @@ from pmo_gates.connectors.client import JiraClient, build_client
 from pmo_gates.connectors.connection import JiraConnection
 from pmo_gates.rules.evaluate import evaluate
 from pydantic import SecretStr
+from sqlalchemy import select
 
 from pmo_gates.actions.run import Inputs
 from pmo_gates.config import RetryConfig, Settings
 from pmo_gates.store import Store
-from pmo_gates.store.models import Project
+from pmo_gates.store.models import Person, Project
 from tests.fixtures_actions import facts as base_facts
 from tests.fixtures_actions import rule_set, settings
 
@@ -82,6 +83,9 @@ def world(store: Store, tmp_path, flavour: str = "cloud", **actions: Any) -> Ite
         sync_portfolio(connection(sandbox.url, flavour), store, cfg, full=True)
         with store.session() as session:
             anchors = {p.key: p.anchor_issue_key for p in session.query(Project) if p.anchor_issue_key}
+            # The PMO lead must be a real account: Jira rejects an unknown assignee.
+            lead = session.scalars(select(Person.account_id).where(Person.active).order_by(Person.account_id)).first()
+        cfg = cfg.model_copy(update={"actions": cfg.actions.model_copy(update={"pmo_lead": lead})})
         yield World(sandbox, store, cfg, projects, anchors, rule_set(tmp_path), flavour)
         assert sandbox.contract_violations == []
 

@@ -10,9 +10,6 @@ import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-
-pytest.importorskip("pmo_gates.sandbox.server", reason="the sandbox server (issue 2) is not in this tree yet")
-
 from pmo_gates.connectors import jira_writes
 from pmo_gates.connectors.errors import AmbiguousWriteError
 
@@ -58,7 +55,7 @@ def comments_with(w, key, purpose_prefix):
 
 
 def test_ticket_lifecycle_and_zero_writes_on_unchanged_rerun(store, tmp_path):
-    with world(store, tmp_path, pmo_lead="pmo-lead") as w:
+    with world(store, tmp_path) as w:
         bad, advisory = w.projects[0], w.projects[1]
         broken = {bad: {"has_charter": False}, advisory: {"has_project_manager": False}}
         first = run(w, TODAY, review=True, **broken)
@@ -95,7 +92,7 @@ def test_ticket_lifecycle_and_zero_writes_on_unchanged_rerun(store, tmp_path):
 
 
 def test_overdue_ticket_climbs_the_ladder_once_per_step(store, tmp_path):
-    with world(store, tmp_path, pmo_lead="pmo-lead") as w:
+    with world(store, tmp_path) as w:
         bad = {w.projects[0]: {"has_charter": False}}
         run(w, TODAY, **bad)
         due = TODAY + timedelta(days=14)
@@ -107,7 +104,7 @@ def test_overdue_ticket_climbs_the_ladder_once_per_step(store, tmp_path):
         assert ticket["fields"]["priority"]["name"] == "High"
         assert len(comments_with(w, ticket["key"], "escalation-")) == 3
         mention = comments_with(w, ticket["key"], "escalation-3")[0]
-        assert "pmo-lead" in json.dumps(mention["body"])
+        assert w.settings.actions.pmo_lead in json.dumps(mention["body"])
 
 
 def test_crash_after_jira_created_before_the_store_recorded(store, tmp_path, monkeypatch):
@@ -159,8 +156,8 @@ def test_rate_limits_503s_and_lost_responses_during_bulk_create(store, tmp_path,
         assert len(w.our_tickets()) == 5
 
 
-def test_fresh_database_finds_existing_tickets_and_comments(store, tmp_path):
-    with world(store, tmp_path) as w:
+def test_fresh_database_finds_existing_tickets_and_comments(sqlite_store, tmp_path):
+    with world(sqlite_store, tmp_path) as w:
         bad = {key: {"has_charter": False} for key in w.projects[:2]}
         run(w, TODAY, review=True, **bad)
         tickets = {t["key"] for t in w.our_tickets()}
@@ -182,8 +179,8 @@ def test_fresh_database_finds_existing_tickets_and_comments(store, tmp_path):
         assert w.sandbox.requests.writes() == []
 
 
-def test_bulk_creation_uses_ceil_n_over_50_calls(store, tmp_path):
-    with world(store, tmp_path) as w:
+def test_bulk_creation_uses_ceil_n_over_50_calls(sqlite_store, tmp_path):
+    with world(sqlite_store, tmp_path) as w:
         requests = [
             ActionRequest(
                 fingerprint=f"rca-{i:03d}",
@@ -238,7 +235,7 @@ def test_two_workers_at_once_create_no_duplicates(pg_store, tmp_path):
 
 def test_data_center_flavour_and_no_token_anywhere(store, tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
-    with world(store, tmp_path, flavour="dc", pmo_lead="pmo.lead") as w:
+    with world(store, tmp_path, flavour="dc") as w:
         run(w, TODAY, review=True, **{w.projects[0]: {"has_charter": False}})
         (ticket,) = w.our_tickets()
         assert isinstance(ticket["fields"]["description"], str)
@@ -248,3 +245,24 @@ def test_data_center_flavour_and_no_token_anywhere(store, tmp_path, caplog):
         assert TOKEN not in dump and TOKEN not in caplog.text
         with w.store.session() as session:
             assert TOKEN not in json.dumps([r.__dict__ for r in load_tickets(session).values()], default=str)
+
+
+def test_cloud_rest_v3_sends_adf_bodies(sqlite_store, tmp_path):
+    with world(sqlite_store, tmp_path) as w:
+        inputs = w.inputs(TODAY, **{w.projects[0]: {"has_charter": False}})
+        review = review_portfolio(
+            w.store, w.rules, inputs.facts, today=TODAY, rules_hash=w.rules.digest, evaluation=inputs.evaluation
+        )
+        client = w.client()
+        try:
+            result = run_actions(
+                w.settings, store=w.store, client=client, today=TODAY, now=at(TODAY), inputs=inputs, review=review,
+                markup="adf",
+            )  # fmt: skip
+        finally:
+            client.close()
+        assert not result.applied.failed
+        assert w.sandbox.requests.count("POST", "/rest/api/3/issue/bulk") == 1
+        assert w.sandbox.requests.count("POST", "/rest/api/3/issue/") >= len(w.projects)  # gate comments
+        (ticket,) = w.our_tickets()
+        assert "charter" in json.dumps(ticket["fields"]["description"])

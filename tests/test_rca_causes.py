@@ -172,13 +172,19 @@ def test_estimation_error_counts_logged_effort_beyond_estimates(store):
     ("name", "setup"),
     [
         ("scope_creep", lambda p: p.work("LATE", "To Do", created=days_ago(10))),  # 1 of 20: 5% < 10%
-        ("rework", lambda p: [  # 1 item of 21 bounced back: 4.8% < 5%
-            p.move(p.work("LATE", "To Do", created=days_ago(50)), days_ago(9), "In Progress", "To Do")
-        ]),
-        ("estimation_error", lambda p: [
-            p.work("LATE", "Done", created=days_ago(80), resolved=days_ago(70), estimate_h=8, spent_h=9)
-            for _ in range(4)
-        ]),  # 12.5% over < 25%
+        (
+            "rework",
+            lambda p: [  # 1 item of 21 bounced back: 4.8% < 5%
+                p.move(p.work("LATE", "To Do", created=days_ago(50)), days_ago(9), "In Progress", "To Do")
+            ],
+        ),
+        (
+            "estimation_error",
+            lambda p: [
+                p.work("LATE", "Done", created=days_ago(80), resolved=days_ago(70), estimate_h=8, spent_h=9)
+                for _ in range(4)
+            ],
+        ),  # 12.5% over < 25%
     ],
 )
 def test_causes_below_their_playbook_threshold_are_not_reported(store, name, setup):
@@ -207,7 +213,10 @@ def test_ranking_shares_and_remedies(store):
     assert [c.share for c in late.causes] == [round(c.impact_days / 165, 3) for c in late.causes]
     # remedies for causes explaining at least 10% of the slip, in cause order, each once
     assert [r.id for r in late.remedies] == [
-        "change_control", "rebaseline", "dependency_escalation", "workflow_reordering"
+        "change_control",
+        "rebaseline",
+        "dependency_escalation",
+        "workflow_reordering",
     ]
     escalate = late.remedies[2]
     assert escalate.kind == "dependency_escalation" and escalate.causes == ["dependency_blocked"]

@@ -157,12 +157,25 @@ class _Applier:
                         return found.comment_id
             return W.add_comment(self.client, key, body, api=self.api)
 
-    def transition(self, key: str, category: str) -> str:
-        option = W.pick_transition(W.transitions(self.client, key), category)
-        if option is None:
-            return f"the workflow offers no transition to a '{category}' status; commented only"
-        W.transition_issue(self.client, key, option["id"])
-        return ""
+    def transition(self, key: str, category: str, *, hops: int = 3) -> str:
+        """Move the ticket into a status of ``category``. Workflows often reach done only through an
+        in-progress status (To Do -> In Progress -> Done), so up to ``hops`` intermediate in-progress
+        transitions are taken on the way; '' when it arrived, else why not."""
+        visited: set[str] = set()
+        for _ in range(hops):
+            options = W.transitions(self.client, key)
+            option = W.pick_transition(options, category)
+            if option is not None:
+                W.transition_issue(self.client, key, option["id"])
+                return ""
+            step = next(
+                (o for o in options if W.category_of(o) == "indeterminate" and W.status_of(o) not in visited), None
+            )
+            if step is None:
+                break
+            visited.add(W.status_of(step))
+            W.transition_issue(self.client, key, step["id"])
+        return f"the workflow offers no way to a '{category}' status; commented only"
 
     def ticket(self, item: PlanItem) -> None:
         key = item.target
@@ -181,9 +194,8 @@ class _Applier:
                 note = self.transition(key, payload["transition_to"])
         elif item.op == "reopen":
             if W.issue_status_category(self.client, key) == "done":
-                note = self.transition(key, "new") and self.transition(key, "indeterminate")
-                if note:
-                    note = "the workflow offers no transition out of done; reopened in the ledger only"
+                # Any status out of done reopens it; a workflow without one leaves a note.
+                note = self.transition(key, "new", hops=1) and self.transition(key, "indeterminate", hops=1)
             W.edit_issue(self.client, key, {k: payload[k] for k in ("fields", "update") if k in payload}, api=self.api)
             self.comment(key, payload["comment"])
         with self.store.session() as session:

@@ -24,6 +24,8 @@ from pmo_gates.review.markup import (
     Strong,
     Table,
     render,
+    to_adf,
+    to_wiki,
 )
 
 
@@ -152,9 +154,14 @@ def update_payload(content: TicketContent, *, target: JiraTarget) -> dict[str, A
 
 
 def comment_body(blocks: list[Block], purpose: str, target: JiraTarget) -> tuple[str | dict[str, Any], str]:
-    """The comment body with its marker line, and the hash the marker carries."""
-    digest = content_hash(render(blocks, "wiki"))
-    return render([*blocks, Marker(purpose=purpose, content_hash=digest)], target.markup), digest
+    """The comment body with its marker line, and the hash the marker carries (of the wiki rendering, so
+    the hash is the same whichever format is posted)."""
+    wiki = to_wiki(blocks)
+    digest = content_hash(wiki)
+    marker = Marker(purpose=purpose, content_hash=digest)
+    if target.markup == "wiki":
+        return f"{wiki}\n{to_wiki([marker])}", digest
+    return to_adf([*blocks, marker]), digest
 
 
 RESOLVED_BECAUSE = {

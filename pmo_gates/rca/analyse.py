@@ -56,7 +56,8 @@ class ProjectAnalysis(BaseModel):
 
     key: str
     name: str = ""
-    manager: str | None = None
+    manager: str | None = Field(None, description="The project manager's name (else account id).")
+    manager_id: str | None = Field(None, description="The project manager's Jira account id.")
     anchor_issue_key: str | None = None
     period: str
     as_of: date
@@ -141,6 +142,7 @@ def analyse_portfolio(
                 key=profile.key,
                 name=project.get("name") or "",
                 manager=project.get("project_manager_name") or project.get("project_manager_id"),
+                manager_id=project.get("project_manager_id"),
                 anchor_issue_key=project.get("anchor_issue_key"),
                 period=period,
                 as_of=today,

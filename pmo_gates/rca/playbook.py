@@ -15,13 +15,15 @@ from string import Template
 from typing import Any, Literal
 
 import pmo_gates.rules
+from pmo_gates.rules.errors import RuleFileError
+from pmo_gates.rules.yaml_source import YamlDocument
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 import pmo_gates.rca.causes  # the shipped causes register on import
 from pmo_gates.rca.detect import DetectionThresholds
 from pmo_gates.rca.profile import StatusClassifier
 from pmo_gates.rca.registry import CauseRegistry, cause_registry
-from pmo_gates.rca.yamlfile import parse_model, read_text
+from pmo_gates.rca.yamlfile import located, parse_model, read_text
 
 RemedyKind = Literal[
     "efficiency_improvement",
@@ -109,28 +111,33 @@ def playbook_model(registry: CauseRegistry = cause_registry) -> type[Playbook]:
     return create_model("PlaybookFile", __base__=Playbook, causes=(causes, causes()))
 
 
-def _semantic_errors(playbook: Playbook, registry: CauseRegistry) -> list[tuple[tuple[Any, ...], str]]:
-    errors: list[tuple[tuple[Any, ...], str]] = []
+def _semantic_errors(playbook: Playbook, document: YamlDocument, registry: CauseRegistry) -> list[RuleFileError]:
+    errors = []
     for name in registry.names():
         for i, remedy in enumerate(playbook.cause(name).remedies):
             if remedy not in playbook.remedies:
                 hint = f" (known: {', '.join(sorted(playbook.remedies))})" if playbook.remedies else ""
-                errors.append((("causes", name, "remedies", i), f"unknown remedy {remedy!r}{hint}"))
+                errors.append(located(document, ("causes", name, "remedies", i), f"unknown remedy {remedy!r}{hint}"))
     for rid, remedy in playbook.remedies.items():
+        where = ("remedies", rid, "action")
         template = Template(remedy.action)
         if not template.is_valid():
-            errors.append((("remedies", rid, "action"), "invalid template: write $name, ${name} or $$"))
+            errors.append(located(document, where, "invalid template: write $name, ${name} or $$"))
             continue
-        for unknown in sorted(set(template.get_identifiers()) - TEMPLATE_VARIABLES):
-            errors.append(
-                (("remedies", rid, "action"), f"unknown variable ${unknown} (known: {sorted(TEMPLATE_VARIABLES)})")
-            )
+        for match in template.pattern.finditer(remedy.action):
+            name = match.group("named") or match.group("braced")
+            if name and name not in TEMPLATE_VARIABLES:
+                line, col = document.expression_position(where, match.start())
+                message = f"{'.'.join(where)}: unknown variable ${name} (known: {sorted(TEMPLATE_VARIABLES)})"
+                errors.append(RuleFileError(path=document.path, line=line, col=col, message=message))
     return errors
 
 
 def parse_playbook(text: str, source: str = "<playbook>", registry: CauseRegistry = cause_registry) -> Playbook:
     """Validate a playbook in two phases; every error is reported at once as ``source:line:col: ...``."""
-    return parse_model(text, playbook_model(registry), source, lambda playbook: _semantic_errors(playbook, registry))
+    return parse_model(
+        text, playbook_model(registry), source, lambda playbook, doc: _semantic_errors(playbook, doc, registry)
+    )
 
 
 def load_playbook(path: Path | str | None = None) -> Playbook:

@@ -135,7 +135,7 @@ def _plan_project(rng: random.Random, index: int, kind: str, size: int, today: d
         elapsed = round(duration * rng.uniform(0.4, 0.75))
         start = today - timedelta(days=elapsed)
         end = start + timedelta(days=duration)
-        rate = planned_rate * rng.uniform(1.0, 1.1)
+        rate = planned_rate * rng.uniform(1.08, 1.2)  # on time with some slack, not on the edge
         done = min(n_base - 5, int(rate * elapsed))
     spec = ProjectSpec(
         index=index,
@@ -162,7 +162,7 @@ def _plant(rng: random.Random, spec: ProjectSpec, planned_done: float, elapsed: 
     spec.causes = [(primary, lost)]
     if rng.random() < 0.5:
         secondary = rng.choice([c for c in CAUSES if c != primary])
-        spec.causes.append((secondary, lost * rng.uniform(0.25, 0.6)))
+        spec.causes.append((secondary, lost * rng.uniform(0.25, 0.75)))
     capacity_lost = sum(amount for cause, amount in spec.causes if cause != "scope_creep")
     spec.rate = max(0.05, (planned_done - capacity_lost) / elapsed)
     spec.done = max(5, min(spec.n_base - 10, int(spec.rate * elapsed)))
@@ -289,7 +289,7 @@ class _ProjectWriter:
             "updated": created,
             "resolved": None,
             "due_date": planned_due if self.rng.random() < 0.4 else None,
-            "story_points": float(self.rng.choice([1, 2, 3, 5, 8])),
+            "story_points": None,  # progress by issues, so "on time" means the same to every measure
             "original_estimate_s": None,
             "time_spent_s": None,
             "remaining_estimate_s": None,
@@ -337,14 +337,16 @@ class _ProjectWriter:
 
     def _plant_bottleneck(self, done: list[dict[str, Any]], todo: list[dict[str, Any]], visits: dict) -> list[dict]:
         """Items now waiting for weeks in the bottleneck status, and recent ones that waited long there."""
-        spec, rng = self.spec, self.rng
+        spec = self.spec
         amount = spec.planted("status_bottleneck")
         if not amount or spec.bottleneck is None:
             return []
         extra = amount * NORMAL_CYCLE  # item-days of waiting beyond the norm
-        stuck = [todo.pop() for _ in range(min(len(todo) - 5, max(3, round(amount / 3))))]
+        # About 40% of it is piling up now (items waiting 10-30 days), the rest was waited by recent items.
+        waiting = min(len(todo) - 5, max(1, round(0.4 * extra / 20)))
+        stuck = [todo.pop() for _ in range(waiting)]
         for item in stuck:
-            wait = rng.uniform(10, 30)
+            wait = NORMAL_DWELL[spec.bottleneck] + min(30.0, max(10.0, 0.4 * extra / len(stuck)))
             extra -= wait - NORMAL_DWELL[spec.bottleneck]
             visits[item["key"]] = [[*self._partial_cycle(spec.bottleneck)[:-1], (spec.bottleneck, wait)]]
         recent = done[-max(3, min(len(done), round(amount * 1.5))) :]

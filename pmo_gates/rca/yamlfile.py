@@ -1,7 +1,9 @@
-"""Load a YAML file into a pydantic model, reporting every error as ``path:line:col: key: message``.
+"""Load a playbook YAML file into a pydantic model, reporting every error as ``path:line:col: key: message``.
 
-The PMO's playbook files are edited by hand, so an error must say where it is. ruamel.yaml keeps the
-position of every key; pydantic's error locations are mapped back to them.
+The PMO's playbook files are edited by hand, so an error must say where it is. The rule files' YAML
+reader (:mod:`pmo_gates.rules.yaml_source`) keeps the position of every key and value; pydantic's error
+locations are mapped back to them. Two phases, as for rule files: the schema, then ``semantic`` checks
+(references between sections, templates, expressions) on the validated model.
 """
 
 from __future__ import annotations
@@ -10,81 +12,53 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from pmo_gates.rules.errors import RuleFileError
+from pmo_gates.rules.yaml_source import YamlDocument, load_yaml
 from pydantic import BaseModel, ValidationError
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError
 
 M = TypeVar("M", bound=BaseModel)
-# A second validation phase: (location as a key path, message) for what pydantic cannot check.
-SemanticCheck = Callable[[Any], list[tuple[tuple[Any, ...], str]]]
+SemanticCheck = Callable[[Any, YamlDocument], list[RuleFileError]]
 
 
 class PlaybookError(ValueError):
     """A playbook file is unreadable or invalid; the message lists every problem with its position."""
 
 
-def yaml_position(data: Any, loc: tuple[Any, ...]) -> tuple[int, int] | None:
-    """(line, column), 1-based, of the deepest part of ``loc`` that ruamel kept a position for."""
-    where = None
-    node = data
-    for part in loc:
-        lc = getattr(node, "lc", None)
-        try:
-            if isinstance(node, dict) and part in node and lc is not None:
-                line, col = lc.key(part)
-                where = (line + 1, col + 1)
-            elif isinstance(node, list) and isinstance(part, int) and part < len(node) and lc is not None:
-                line, col = lc.item(part)
-                where = (line + 1, col + 1)
-            node = node[part]
-        except (KeyError, IndexError, TypeError):
-            break
-    return where
-
-
-def _plain(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {str(key): _plain(value) for key, value in node.items()}
-    if isinstance(node, list):
-        return [_plain(value) for value in node]
-    return node
-
-
 def parse_model(text: str, model: type[M], source: str, semantic: SemanticCheck | None = None) -> M:
     """Parse YAML ``text`` (named ``source`` in errors) into ``model``, then run ``semantic`` on it.
 
-    Raises :class:`PlaybookError` listing every error of the failing phase."""
-    try:
-        data = YAML(typ="rt").load(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
-        raise PlaybookError(f"{where}: YAML syntax error: {exc.problem}") from None
-    if not isinstance(data, dict):
+    Raises :class:`PlaybookError` listing every error of the failing phase, in file order."""
+    document = load_yaml(source, text, name=source)
+    if isinstance(document, RuleFileError):
+        raise PlaybookError(str(document))
+    if not isinstance(document.data, dict):
         raise PlaybookError(f"{source}:1:1: the file must be a mapping of keys")
     try:
-        value = model.model_validate(_plain(data))
+        value = model.model_validate(document.data)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            # pydantic adds validator labels such as 'function-after[...]' to locations: they are not keys.
-            loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
-            message = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-            problems.append((loc, message.removeprefix("Value error, ")))
-        raise PlaybookError(_report(data, source, problems)) from None
-    problems = semantic(value) if semantic else []
+        raise PlaybookError(_report([_located(document, err) for err in exc.errors()])) from None
+    problems = semantic(value, document) if semantic else []
     if problems:
-        raise PlaybookError(_report(data, source, problems))
+        raise PlaybookError(_report(problems))
     return value
 
 
-def _report(data: Any, source: str, problems: list[tuple[tuple[Any, ...], str]]) -> str:
-    lines = []
-    for loc, message in problems:
-        line, col = yaml_position(data, loc) or (1, 1)
-        key = ".".join(str(p) for p in loc) or "(top level)"
-        lines.append(f"{source}:{line}:{col}: {key}: {message}")
-    return "\n".join(lines)
+def _located(document: YamlDocument, err: Any) -> RuleFileError:
+    # pydantic adds validator labels such as 'function-after[...]' to locations: they are not keys.
+    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
+    key = ".".join(str(p) for p in loc) or "(top level)"
+    if err["type"] == "extra_forbidden":
+        return document.error(loc, f"{key}: unknown key", at_key=True)
+    return document.error(loc, f"{key}: {err['msg'].removeprefix('Value error, ')}")
+
+
+def located(document: YamlDocument, loc: tuple[Any, ...], message: str) -> RuleFileError:
+    """An error at the value of ``loc``, prefixed with its key path like the schema errors."""
+    return document.error(loc, f"{'.'.join(str(p) for p in loc)}: {message}")
+
+
+def _report(problems: list[RuleFileError]) -> str:
+    return "\n".join(str(p) for p in sorted(problems, key=RuleFileError.sort_key))
 
 
 def read_text(path: Path | str) -> str:

@@ -67,8 +67,9 @@ class Marker(_Block):
 Block = Heading | Paragraph | BulletList | Table | Marker
 
 MARKER_RE = re.compile(r"pmo-gates · (?P<purpose>[A-Za-z0-9:._-]+) · (?P<hash>[0-9a-f]{12})")
-# The characters that start wiki markup mid-line (tables, links/mentions, macros, bold, italics, images).
-_WIKI_SPECIAL = re.compile(r"([\\|\[\]{}*_!])")
+# The characters that start wiki markup mid-line (tables, links/mentions, macros, bold, italics, images),
+# escaped with a backslash; a newline inside a cell would end the table row.
+_WIKI_ESCAPES = str.maketrans({**{c: "\\" + c for c in "\\|[]{}*_!"}, "\n": " "})
 
 
 def _marker_text(marker: Marker) -> str:
@@ -97,8 +98,7 @@ def flatten_adf(node: Any) -> str:
 
 
 def _wiki_escape(text: str) -> str:
-    # Escape what wiki markup would otherwise interpret; newlines inside a cell would end the row.
-    return _WIKI_SPECIAL.sub(r"\\\1", text).replace("\n", " ")
+    return text.translate(_WIKI_ESCAPES)
 
 
 def _wiki_inline(parts: list[Inline]) -> str:

@@ -161,7 +161,7 @@ class FieldWriter:
         return self.state.project_ref(project)
 
     def _issuetype(self, raw: Any) -> Any:
-        found = self._named(raw, self.state.issue_types)
+        found = self._named(raw, self.state.issue_types())
         if found is None:
             self.errors["issuetype"] = "The issue type selected is invalid." if raw else "Specify an issue type"
         return found
@@ -169,7 +169,7 @@ class FieldWriter:
     def _priority(self, raw: Any) -> Any:
         if raw is None:
             return None
-        found = self._named(raw, self.state.priorities)
+        found = self._named(raw, self.state.priorities())
         if found is None:
             self.errors["priority"] = "The priority selected is invalid."
         return found

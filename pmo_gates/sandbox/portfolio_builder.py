@@ -422,9 +422,10 @@ class PortfolioBuilder:
         work = [i["fields"] for i in project.issues if i is not anchor]
         planned_hours = sum((w.get("timeoriginalestimate") or 0) for w in work) / HOUR
         spent_hours = sum((w.get("timespent") or 0) for w in work) / HOUR
-        budget = round(planned_hours * project.rate * (0.7 if p.has("over_budget") else 1.2), -2)
+        budget = round(planned_hours * project.rate * 1.1, -2)
         f[CF["Budget"]] = max(budget, 5000.0)
-        cost = spent_hours * project.rate * (1.45 if p.has("over_budget") else rng.uniform(0.9, 1.05))
+        # The PMO's booked cost tracks logged hours at the project's rate (over-budget projects log far more).
+        cost = spent_hours * project.rate * rng.uniform(0.97, 1.03)
         f[CF["Actual Cost"]] = round(cost, 2)
         if p.phase == "Closure" and not p.has("late"):
             f[CF["Lessons Learned"]] = "Start the data migration earlier.\nKeep the steering group small."
@@ -471,7 +472,7 @@ class PortfolioBuilder:
         end = horizon if target != "Done" else self.between(created + DAY, horizon)
         started = self._walk_status(issue, path, created, end, worker)
         if started is not None and kind in _WORK_KINDS:
-            self._log_work(issue, worker, started, end)
+            self._log_work(issue, worker, started, end, hours_factor=5 if p.has("over_budget") else 1)
         if f["duedate"] and late and target != "Done" and rng.random() < 0.5:
             self._push_due_date(issue, worker, created, end)
         for _ in range(rng.choice((0, 0, 0, 0, 0, 1, 1, 1, 2))):
@@ -565,12 +566,14 @@ class PortfolioBuilder:
         f["duedate"] = new
         self._history(issue, self.between(created, end), who, [item])
 
-    def _log_work(self, issue: dict[str, Any], who: dict[str, Any], start: int, end: int) -> None:
+    def _log_work(
+        self, issue: dict[str, Any], who: dict[str, Any], start: int, end: int, *, hours_factor: int = 1
+    ) -> None:
         rng = self.rng
         f = issue["fields"]
         logs = []
         for started in sorted(self.between(start, max(end, start + HOUR)) for _ in range(rng.randint(1, 3))):
-            seconds = rng.choice((1, 2, 3, 4, 6, 8)) * HOUR
+            seconds = rng.choice((1, 2, 3, 4, 6, 8)) * HOUR * hours_factor
             stamp = self.stamp(started)
             log = {
                 "id": self._next_item(),

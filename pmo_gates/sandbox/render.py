@@ -93,10 +93,15 @@ class IssueRenderer:
         self.changelog_limit = changelog_limit
         self._rich = set(catalog.RICH_TEXT_SYSTEM_FIELDS) | {
             f["id"]
-            for f in state.fields
+            for f in state.fields()
             if str((f.get("schema") or {}).get("custom", "")) == catalog.TEXTAREA_CUSTOM_TYPE
         }
         self.names: dict[str, str] = {}
+
+    @classmethod
+    def for_version(cls, state: SandboxState, api_version: str) -> IssueRenderer:
+        """A renderer for comments and worklogs only (no field selection involved)."""
+        return cls(state, api_version=api_version, selection=FieldSelection.parse(["*all"], default="*all"))
 
     def issue(self, issue: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}

@@ -79,21 +79,21 @@ class SandboxState:
         """Back to the snapshot: every write, comment, property and link made since is forgotten."""
         with self.lock, gc_paused():
             snap = self.snapshot
-            self.fields = [f.model_dump(by_alias=True, exclude_unset=True) for f in snap.fields]
-            self._field_by_id = {f["id"]: f for f in self.fields}
-            self.projects = [p.model_dump(by_alias=True, exclude_unset=True) for p in snap.projects]
-            self._project_by_ref = {p["key"]: p for p in self.projects} | {str(p["id"]): p for p in self.projects}
-            self.users = [u.model_dump(by_alias=True, exclude_unset=True) for u in snap.users]
+            self._fields = [f.model_dump(by_alias=True, exclude_unset=True) for f in snap.fields]
+            self._field_by_id = {f["id"]: f for f in self._fields}
+            self._projects = [p.model_dump(by_alias=True, exclude_unset=True) for p in snap.projects]
+            self._project_by_ref = {p["key"]: p for p in self._projects} | {str(p["id"]): p for p in self._projects}
+            self._users = [u.model_dump(by_alias=True, exclude_unset=True) for u in snap.users]
             self.actor = self._find_or_add_actor()
             self._user_by_ref: dict[str, dict[str, Any]] = {}
-            for user in self.users:
+            for user in self._users:
                 for ref in (user.get("accountId"), user.get("name"), user.get("key")):
                     if ref:
                         self._user_by_ref.setdefault(str(ref), user)
-            self.link_types = [t.model_dump(by_alias=True, exclude_unset=True) for t in snap.issue_link_types]
+            self._link_types = [t.model_dump(by_alias=True, exclude_unset=True) for t in snap.issue_link_types]
             self._issues: dict[int, dict[str, Any]] = {}
             self._ids_by_key: dict[str, int] = {}
-            self._project_ids: dict[str, dict[int, None]] = {p["key"]: {} for p in self.projects}
+            self._project_ids: dict[str, dict[int, None]] = {p["key"]: {} for p in self._projects}
             self._properties: dict[int, dict[str, Any]] = {}
             self._links: dict[str, tuple[int, int, dict[str, Any]]] = {}
             self._options: dict[str, dict[str, dict[str, Any]]] = {}
@@ -120,7 +120,7 @@ class SandboxState:
 
     def _find_or_add_actor(self) -> dict[str, Any]:
         """The user the sandbox acts as for API calls (``GET /myself``): the auth e-mail's user if known."""
-        for user in self.users:
+        for user in self._users:
             if self.actor_email and user.get("emailAddress", "").lower() == self.actor_email.lower():
                 return user
         actor = {
@@ -133,7 +133,7 @@ class SandboxState:
             "active": True,
             "timeZone": "UTC",
         }
-        self.users.append(actor)
+        self._users.append(actor)
         return actor
 
     def _project_key_of(self, issue: dict[str, Any]) -> str:
@@ -158,19 +158,19 @@ class SandboxState:
             for field_id, value in fields.items():
                 if field_id.startswith("customfield_") and isinstance(value, dict) and "value" in value:
                     self._options.setdefault(field_id, {}).setdefault(str(value["value"]), value)
-        self.statuses = snap.statuses or _merge_by_name(
+        self._statuses = snap.statuses or _merge_by_name(
             seen["status"].values(), (catalog.status_object(n, base) for n in catalog.STATUSES)
         )
-        self.priorities = snap.priorities or _merge_by_name(
+        self._priorities = snap.priorities or _merge_by_name(
             (catalog.priority_object(n, base) for n in catalog.PRIORITIES), seen["priority"].values()
         )
-        project_types = [t for p in self.projects for t in p.get("issueTypes") or []]
-        self.issue_types = snap.issue_types or _merge_by_name(
+        project_types = [t for p in self._projects for t in p.get("issueTypes") or []]
+        self._issue_types = snap.issue_types or _merge_by_name(
             project_types, seen["issuetype"].values(), (catalog.issue_type_object(n, base) for n in catalog.ISSUE_TYPES)
         )
-        if not self.link_types:
-            self.link_types = [catalog.link_type_object(n, base) for n in catalog.LINK_TYPES]
-        self._status_by_name = {s["name"]: s for s in self.statuses}
+        if not self._link_types:
+            self._link_types = [catalog.link_type_object(n, base) for n in catalog.LINK_TYPES]
+        self._status_by_name = {s["name"]: s for s in self._statuses}
         self._resolution = next(
             (
                 i["fields"]["resolution"]
@@ -197,6 +197,31 @@ class SandboxState:
         return best
 
     # -- reads ------------------------------------------------------------------------------------------
+
+    def projects(self) -> list[dict[str, Any]]:
+        """``GET /project`` objects."""
+        return list(self._projects)
+
+    def users(self) -> list[dict[str, Any]]:
+        """The snapshot's users plus the sandbox's own actor (``GET /myself``)."""
+        return list(self._users)
+
+    def fields(self) -> list[dict[str, Any]]:
+        """``GET /field``."""
+        return list(self._fields)
+
+    def statuses(self) -> list[dict[str, Any]]:
+        return list(self._statuses)
+
+    def priorities(self) -> list[dict[str, Any]]:
+        """Highest first."""
+        return list(self._priorities)
+
+    def issue_types(self) -> list[dict[str, Any]]:
+        return list(self._issue_types)
+
+    def link_types(self) -> list[dict[str, Any]]:
+        return list(self._link_types)
 
     def issue(self, key_or_id: str | int) -> dict[str, Any] | None:
         """The issue with this key (any case) or numeric id, or None."""
@@ -362,8 +387,8 @@ class SandboxState:
             self._next_issue_id += 1
             number = self._next_number.get(project_key, 1)
             self._next_number[project_key] = number + 1
-            initial = self._status_by_name.get(catalog.INITIAL_STATUS) or self.statuses[0]
-            default_priority = next((p for p in self.priorities if p["name"] == catalog.DEFAULT_PRIORITY), None)
+            initial = self._status_by_name.get(catalog.INITIAL_STATUS) or self._statuses[0]
+            default_priority = next((p for p in self._priorities if p["name"] == catalog.DEFAULT_PRIORITY), None)
             new_fields: dict[str, Any] = {
                 "summary": values["summary"],
                 "issuetype": values["issuetype"],
@@ -519,9 +544,9 @@ class SandboxState:
             }
         self._swap(issue, new)
 
-    def _touch(self, issue: dict[str, Any], **field_values: Any) -> dict[str, Any]:
+    def _touch(self, issue: dict[str, Any], stamp: str | None = None, **field_values: Any) -> dict[str, Any]:
         """A new version with some fields replaced and ``updated`` bumped, without a history entry."""
-        new = {**issue, "fields": {**issue["fields"], **field_values, "updated": self._now()}}
+        new = {**issue, "fields": {**issue["fields"], **field_values, "updated": stamp or self._now()}}
         self._swap(issue, new)
         return new
 
@@ -600,7 +625,7 @@ class SandboxState:
             if properties:
                 comment["properties"] = properties
             comments = [*self.comments(key), comment]
-            self._touch(issue, comment=self._comment_page(int(issue["id"]), comments))
+            self._touch(issue, stamp, comment=self._comment_page(int(issue["id"]), comments))
             return comment
 
     def update_comment(
@@ -611,13 +636,9 @@ class SandboxState:
             comments = self.comments(key)
             for i, comment in enumerate(comments):
                 if str(comment.get("id")) == str(comment_id):
-                    comments[i] = {
-                        **comment,
-                        "body": body,
-                        "updateAuthor": self._author(author),
-                        "updated": self._now(),
-                    }
-                    self._touch(issue, comment=self._comment_page(int(issue["id"]), comments))
+                    stamp = self._now()
+                    comments[i] = {**comment, "body": body, "updateAuthor": self._author(author), "updated": stamp}
+                    self._touch(issue, stamp, comment=self._comment_page(int(issue["id"]), comments))
                     return comments[i]
             return None
 
@@ -659,7 +680,7 @@ class SandboxState:
     def link_type(self, ref: dict[str, Any] | str) -> dict[str, Any] | None:
         wanted_id = ref.get("id") if isinstance(ref, dict) else None
         wanted_name = ref.get("name") if isinstance(ref, dict) else ref
-        for link_type in self.link_types:
+        for link_type in self._link_types:
             if (wanted_id is not None and str(link_type["id"]) == str(wanted_id)) or link_type["name"] == wanted_name:
                 return link_type
         return None
@@ -683,9 +704,10 @@ class SandboxState:
             out_side = {"id": link_id, "self": link_self, "type": found_type, "outwardIssue": self.issue_ref(dest)}
             in_side = {"id": link_id, "self": link_self, "type": found_type, "inwardIssue": self.issue_ref(source)}
             self._links[link_id] = (int(source["id"]), int(dest["id"]), found_type)
-            self._touch(source, issuelinks=[*(source["fields"].get("issuelinks") or []), out_side])
+            stamp = self._now()
+            self._touch(source, stamp, issuelinks=[*(source["fields"].get("issuelinks") or []), out_side])
             dest = self.require(outward)
-            self._touch(dest, issuelinks=[*(dest["fields"].get("issuelinks") or []), in_side])
+            self._touch(dest, stamp, issuelinks=[*(dest["fields"].get("issuelinks") or []), in_side])
             return link_id
 
     def delete_link(self, link_id: str) -> bool:
@@ -710,12 +732,12 @@ class SandboxState:
         ctx = JqlContext(
             now=self.clock(),
             current_user=current_user or self.actor,
-            projects=self.projects,
-            users=self.users,
-            fields=self.fields,
-            statuses=self.statuses,
-            issue_types=self.issue_types,
-            priorities=self.priorities,
+            projects=self._projects,
+            users=self._users,
+            fields=self._fields,
+            statuses=self._statuses,
+            issue_types=self._issue_types,
+            priorities=self._priorities,
             issue_exists=lambda ref: self.issue(ref) is not None,
         )
         return JqlCompiler(ctx).compile(parse(text))

@@ -98,7 +98,13 @@ class CodeGen:
         spec = self.functions.get(node.name)
         assert spec is not None
         if spec.inline is not None:
-            return f"({spec.inline([self.expression(a) for a in node.args], self.temp)})"
+            codes = [self.expression(a) for a in node.args]
+            if spec.nulls == "handled":  # `'x' is None` is legal but CPython warns about it: use a name
+                codes = [
+                    f"({self.temp()} := {c})" if isinstance(a, ast.Literal) else c
+                    for a, c in zip(node.args, codes, strict=True)
+                ]
+            return f"({spec.inline(codes, self.temp)})"
         helper = f"h_{spec.name}"
         self.helpers[helper] = spec.impl
         if spec.nulls == "handled":
@@ -115,6 +121,8 @@ class CodeGen:
         assert left is not None and right is not None
         if op in ("==", "!=") and NULL in (left.type, right.type):
             other = right if left.type == NULL else left
+            if not other.nullable:  # never null: the test is a constant
+                return repr(op == "!=")
             test = "is" if op == "==" else "is not"
             return f"({self.expression(other)} {test} None)"
         if op in ("in", "not in") and _literal_set(right):

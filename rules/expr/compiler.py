@@ -8,6 +8,7 @@ the null semantics in full.
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -128,7 +129,10 @@ def build_function(gen: CodeGen, facts: Sequence[str], body: list[str], *, name:
     lines += [f"    {line}" for line in body]
     python = "\n".join(lines) + "\n"
     namespace: dict[str, Any] = {"__builtins__": {}, **gen.helpers, **gen.constants}
-    exec(compile(python, f"<pmo-gates {name}>", "exec"), namespace)  # our generated code only
+    with warnings.catch_warnings():  # e.g. `(t1 := 'x') is None` after constant folding: harmless
+        warnings.simplefilter("ignore", SyntaxWarning)
+        code = compile(python, f"<pmo-gates {name}>", "exec")
+    exec(code, namespace)  # our generated code only
     return namespace[name], python
 
 

@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
 
 from pydantic import BaseModel, Field
 
@@ -87,6 +88,7 @@ class Call:
     body: Any
     raw_body: bytes
     params: dict[str, str] = field(default_factory=dict)
+    parse_error: str | None = None  # why the body is not JSON (reported when a handler needs it)
 
     @property
     def state(self) -> SandboxState:
@@ -124,6 +126,8 @@ class Call:
 
     def json_object(self) -> dict[str, Any]:
         """The body, which must be a JSON object."""
+        if self.parse_error:
+            raise JiraError(400, self.parse_error)
         if not isinstance(self.body, dict):
             raise JiraError(400, "The request body must be a JSON object.")
         return self.body
@@ -165,7 +169,7 @@ class Router:
             if flavour not in route.flavours:
                 other_flavour = True
                 continue
-            return route.handler, found.groupdict()
+            return route.handler, {k: unquote(v) for k, v in found.groupdict().items()}
         if other_flavour:
             # Deliberate: this Jira flavour has no such endpoint (e.g. search/jql on Data Center).
             raise JiraError(404, "null for uri: " + path, contract_exempt=True)

@@ -44,7 +44,7 @@ def get_issue(call: Call) -> Reply:
 def _properties_of(call: Call, payload: dict[str, Any]) -> dict[str, Any]:
     raw = payload.get("properties") or []
     if not isinstance(raw, list) or not all(isinstance(p, dict) and isinstance(p.get("key"), str) for p in raw):
-        raise FieldErrors(messages=["'properties' must be a list of {\"key\": ..., \"value\": ...} objects."])
+        raise FieldErrors(messages=['\'properties\' must be a list of {"key": ..., "value": ...} objects.'])
     return {p["key"]: p.get("value") for p in raw}
 
 

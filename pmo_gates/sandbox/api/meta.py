@@ -62,11 +62,11 @@ def myself(call: Call) -> Reply:
 
 
 def fields(call: Call) -> Reply:
-    return Reply(200, call.state.fields)
+    return Reply(200, call.state.fields())
 
 
 def projects(call: Call) -> Reply:
-    return Reply(200, [_project(call, p) for p in call.state.projects])
+    return Reply(200, [_project(call, p) for p in call.state.projects()])
 
 
 def project(call: Call) -> Reply:
@@ -81,7 +81,7 @@ def project_search(call: Call) -> Reply:
     limits = call.ctx.limits
     start = call.q_int("startAt", 0)
     size = min(max(call.q_int("maxResults", 50), 1), limits.project_page_max)
-    found = list(call.state.projects)
+    found = list(call.state.projects())
     keys = call.q_list("keys")
     ids = call.q_list("id")
     if keys or ids:
@@ -109,19 +109,19 @@ def project_search(call: Call) -> Reply:
 
 
 def link_types(call: Call) -> Reply:
-    return Reply(200, {"issueLinkTypes": call.state.link_types})
+    return Reply(200, {"issueLinkTypes": call.state.link_types()})
 
 
 def priorities(call: Call) -> Reply:
-    return Reply(200, call.state.priorities)
+    return Reply(200, call.state.priorities())
 
 
 def issue_types(call: Call) -> Reply:
-    return Reply(200, call.state.issue_types)
+    return Reply(200, call.state.issue_types())
 
 
 def statuses(call: Call) -> Reply:
-    return Reply(200, call.state.statuses)
+    return Reply(200, call.state.statuses())
 
 
 def _project(call: Call, project: dict[str, Any]) -> dict[str, Any]:

@@ -16,8 +16,6 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import chain, groupby
-from operator import itemgetter
 from typing import Any
 
 from pmo_gates.rules.catalog import FactType
@@ -92,43 +90,75 @@ def _history(ctx: FactContext) -> Iterator[Any]:
         .execution_options(yield_per=_STREAM_ROWS)
     )
     # Core rows, not ORM ones: the scan is the hot loop of the whole computation.
-    yield from ctx.session.connection().execute(stmt)
+    for rows in ctx.session.connection().execute(stmt).partitions():
+        yield from rows
+
+
+class _DoneStatus(dict[str | None, bool]):
+    """Status name -> whether it is in the done category; names are lower-cased once, then looked up."""
+
+    def __init__(self, done: set[str]) -> None:
+        super().__init__()
+        self._done = done
+
+    def __missing__(self, name: str | None) -> bool:
+        value = self[name] = bool(name) and name.lower() in self._done  # type: ignore[union-attr]
+        return value
+
+
+class _IssueWalk:
+    """One issue's walk through its status changes, folded into its project's tally when closed."""
+
+    __slots__ = ("category", "current", "done", "reopened", "spent", "start", "tally", "was_done")
+
+    def __init__(self, tally: _Tally, created: float, current: str, category: str, done: _DoneStatus) -> None:
+        self.tally, self.start, self.current, self.category, self.done = tally, created, current, category, done
+        self.spent: dict[str, float] = {}
+        self.was_done = category == DONE
+        self.reopened = False
+
+    def change(self, at: float, from_status: str | None, to_status: str | None) -> None:
+        from_done, to_done = self.done[from_status], self.done[to_status]
+        if from_status and not from_done:
+            self.spent[from_status] = self.spent.get(from_status, 0.0) + at - self.start
+        if to_done:
+            self.was_done = True
+        elif from_done:
+            self.reopened = True
+        self.start = at
+
+    def close(self, as_of: float, stale_after: float) -> None:
+        tally = self.tally
+        if self.category != DONE:
+            in_current = as_of - self.start if as_of > self.start else 0.0
+            self.spent[self.current] = self.spent.get(self.current, 0.0) + in_current
+            tally.stale += in_current > stale_after
+            days = in_current / SECONDS_PER_DAY
+            if tally.max_current_days is None or days > tally.max_current_days:
+                tally.max_current_days = days
+        for status, seconds in self.spent.items():
+            tally.days_in_status[status].append(seconds / SECONDS_PER_DAY if seconds > 0 else 0.0)
+        tally.ever_done += self.was_done
+        tally.reopened += self.reopened
 
 
 @shared
 def flows(ctx: FactContext) -> dict[str, Flow]:
-    done = done_statuses(ctx)
+    done = _DoneStatus(done_statuses(ctx))
     as_of = ctx.as_of.timestamp()
     stale_after = ctx.params.stale_status_days * SECONDS_PER_DAY
     tallies: dict[str, _Tally] = defaultdict(_Tally)
-    for _, rows in groupby(_history(ctx), key=itemgetter(0)):
-        first = next(rows)
-        _, project, start, current, category, changed_at, from_status, to_status = first
-        tally = tallies[project]
-        spent: dict[str, float] = defaultdict(float)
-        start = float(start)
-        was_done = category == DONE
-        reopened = False
+    walk: _IssueWalk | None = None
+    walking = None
+    for issue_id, project, created, current, category, changed_at, from_status, to_status in _history(ctx):
+        if issue_id != walking:
+            if walk is not None:
+                walk.close(as_of, stale_after)
+            walk, walking = _IssueWalk(tallies[project], float(created), current, category, done), issue_id
         if changed_at is not None:
-            for _, _, _, _, _, changed_at, from_status, to_status in chain((first,), rows):
-                changed_at = float(changed_at)
-                from_done = (from_status or "").lower() in done
-                to_done = (to_status or "").lower() in done
-                if from_status and not from_done:
-                    spent[from_status] += changed_at - start
-                reopened = reopened or (from_done and not to_done)
-                was_done = was_done or to_done
-                start = changed_at
-        if category != DONE:
-            in_current = max(0.0, as_of - start)
-            spent[current] += in_current
-            tally.stale += in_current > stale_after
-            days = in_current / SECONDS_PER_DAY
-            tally.max_current_days = max(days, tally.max_current_days or 0.0)
-        for status, seconds in spent.items():
-            tally.days_in_status[status].append(max(0.0, seconds) / SECONDS_PER_DAY)
-        tally.ever_done += was_done
-        tally.reopened += reopened
+            walk.change(float(changed_at), from_status, to_status)
+    if walk is not None:
+        walk.close(as_of, stale_after)
     return {project: _flow(tally) for project, tally in tallies.items()}
 
 

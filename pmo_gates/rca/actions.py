@@ -1,0 +1,108 @@
+"""Root-cause analysis -> the corrective-action ledger and the anchor-issue comments.
+
+One ticket per delayed project per month (fingerprint: ``delay-root-cause`` x project x ``YYYY-MM``),
+updated in place by later runs in the same month; a project no longer delayed that month gets a
+``passing`` request, so its ticket resolves. The comment on the anchor issue is kept per month too.
+"""
+
+from __future__ import annotations
+
+from pmo_gates.rules.fingerprints import fingerprint
+from pydantic import BaseModel, ConfigDict
+
+from pmo_gates.actions.requests import ActionRequest
+from pmo_gates.rca.analyse import ProjectAnalysis, RcaReport
+from pmo_gates.rca.comment import render_rca_comment
+
+RCA_RULE_ID = "delay-root-cause"
+RCA_TITLE = "Delay root-cause analysis"
+SEVERE_SLIP_DAYS = 30
+
+
+class RcaComment(BaseModel):
+    """A comment to keep up to date on a delayed project's anchor issue (wiki markup)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    project_key: str
+    anchor_issue_key: str
+    purpose: str  # e.g. rca:2026-11, one comment per month
+    body: str
+
+
+def rca_fingerprint(project_key: str, period: str) -> str:
+    return fingerprint(RCA_RULE_ID, project_key, period)
+
+
+def rca_action_requests(report: RcaReport) -> list[ActionRequest]:
+    """One request per project for this month's ticket: failing when delayed, passing otherwise."""
+    return [_request(project) for project in report.projects if project.slip_days is not None or project.delayed]
+
+
+def _request(project: ProjectAnalysis) -> ActionRequest:
+    base = {
+        "fingerprint": rca_fingerprint(project.key, project.period),
+        "kind": "rca",
+        "rule_id": RCA_RULE_ID,
+        "project_key": project.key,
+        "period": project.period,
+        "rollout": "mandatory",
+        "title": RCA_TITLE,
+        "owner": project.manager_id,
+    }
+    if not project.delayed:
+        return ActionRequest(
+            **base, status="passing", outcome="on_time", summary=f"[PMO] {project.key}: delay {project.period}"
+        )
+    top = project.causes[0] if project.causes else None
+    slip = f"{project.slip_days:.0f} days late" if project.slip_days is not None else "behind plan"
+    headline = f"top cause: {top.title}" if top else "cause to be analysed by hand"
+    return ActionRequest(
+        **base,
+        status="failing",
+        outcome="delayed",
+        severity="high" if (project.slip_days or 0) > SEVERE_SLIP_DAYS else "medium",
+        summary=f"[PMO] {project.key}: {slip} ({project.period}), {headline}"[:255],
+        description=ticket_description(project),
+        evidence={
+            "slip_days": project.slip_days,
+            "spi": project.schedule.spi,
+            "forecast_end": str(project.schedule.forecast_end) if project.schedule.forecast_end else None,
+            "causes": {cause.cause: cause.share for cause in project.causes},
+        },
+        next_steps=[f"{remedy.title}: {remedy.action}" for remedy in project.remedies]
+        or ["Review the delay with the PMO: no cause in the catalogue explains it from the Jira data."],
+        due_days=14,
+    )
+
+
+def ticket_description(project: ProjectAnalysis) -> str:
+    """Plain text (the ledger renders it to wiki markup or ADF): why the project is late and what to do."""
+    lines = [f"{project.key} is behind plan as of {project.as_of}:"]
+    lines += [f"- {reason}" for reason in project.schedule.reasons]
+    if project.causes:
+        lines += ["", "Root causes, with the share of the delay each explains:"]
+        for rank, cause in enumerate(project.causes, 1):
+            lines.append(f"{rank}. {cause.title} ({cause.share:.0%}): {cause.evidence.summary}")
+            if cause.evidence.issues:
+                lines.append(f"   Issues: {', '.join(cause.evidence.issues)}")
+            if cause.evidence.people:
+                lines.append(f"   People: {', '.join(cause.evidence.people)}")
+    if project.remedies:
+        lines += ["", "What the PMO playbook says to do:"]
+        lines += [f"- {remedy.title}: {remedy.action}" for remedy in project.remedies]
+    return "\n".join(lines)
+
+
+def rca_comments(report: RcaReport) -> list[RcaComment]:
+    """This month's comment for every delayed project that has an anchor issue."""
+    return [
+        RcaComment(
+            project_key=project.key,
+            anchor_issue_key=project.anchor_issue_key,
+            purpose=f"rca:{project.period}",
+            body=render_rca_comment(project),
+        )
+        for project in report.delayed
+        if project.anchor_issue_key
+    ]

@@ -1,0 +1,46 @@
+"""``run_rca``: the monthly root-cause analysis end to end on the store (no Jira, no Prefect).
+
+The flow and the demo call this, then hand :func:`pmo_gates.rca.actions.rca_action_requests` and
+:func:`pmo_gates.rca.actions.rca_comments` to the corrective-action ledger.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from pmo_gates.config import Settings
+from pmo_gates.rca.analyse import RcaReport, analyse_portfolio, save_results
+from pmo_gates.rca.playbook import PLAYBOOKS_DIR, Playbook, load_playbook
+from pmo_gates.store import Store
+
+
+def playbook_path(settings: Settings | None, name: str) -> Path:
+    """The playbook ``name`` (e.g. ``rca.yaml``) from the configured rule paths, else the shipped one.
+
+    A rule path may be the file itself, a folder holding it, or a folder with a ``playbooks/`` folder."""
+    for path in settings.rules.paths if settings is not None else []:
+        candidates = [path] if path.suffix in (".yaml", ".yml") else [path / name, path / "playbooks" / name]
+        for candidate in candidates:
+            if candidate.name == name and candidate.is_file():
+                return candidate
+    return PLAYBOOKS_DIR / name
+
+
+def run_rca(
+    settings: Settings | None,
+    *,
+    store: Store,
+    today: date | None = None,
+    playbook: Playbook | None = None,
+    persist: bool = True,
+    now: datetime | None = None,
+) -> RcaReport:
+    """Analyse every project as of ``today`` (default: the config's pinned day, else the real date) and,
+    unless ``persist`` is false, keep the month's result per project in ``rca_results``."""
+    today = today or (settings.today if settings is not None else None) or date.today()
+    playbook = playbook or load_playbook(playbook_path(settings, "rca.yaml"))
+    report = analyse_portfolio(store, today=today, playbook=playbook)
+    if persist:
+        save_results(store, report, analysed_at=now or datetime.now(UTC))
+    return report

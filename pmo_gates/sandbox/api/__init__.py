@@ -1,0 +1,15 @@
+"""The Jira REST endpoints the sandbox serves, one module per area."""
+
+from __future__ import annotations
+
+from pmo_gates.sandbox.api import comments, history, issues, links, meta, properties, search
+from pmo_gates.sandbox.api.core import ApiContext, Call, JiraError, Reply, Router, SandboxLimits
+
+__all__ = ["ApiContext", "Call", "JiraError", "Reply", "Router", "SandboxLimits", "build_router"]
+
+
+def build_router() -> Router:
+    router = Router()
+    for module in (meta, search, issues, history, comments, properties, links):
+        module.register(router)
+    return router

@@ -1,0 +1,1 @@
+"""The bundled sample portfolio (a package so that packaging ships its JSON)."""

@@ -78,17 +78,20 @@ def with_sandbox(projects: int, fail_rate: float, folder: Path, database: str) -
     from pmo_gates.sandbox import SandboxServer
     from pmo_gates.sandbox.generate import generate_portfolio
 
+    started = time.perf_counter()
     snapshot = generate_portfolio(projects=projects, issues_per_project=3, seed=11, today=TODAY)
-    path = folder / "portfolio.json"
-    path.write_text(json.dumps(snapshot.model_dump(mode="json")))
     store = Store(database)
-    with SandboxServer(path, flavour="cloud") as sandbox:
+    phases: dict[str, float] = {"generate_s": round(time.perf_counter() - started, 3)}
+    with SandboxServer(snapshot, flavour="cloud") as sandbox:
         conn = JiraConnection(url=sandbox.url, email="bench@example.com", token=SecretStr("bench-token"),
                               retry=RetryConfig(initial_wait_seconds=0.01))  # fmt: skip
         keys = sorted(p["key"] for p in sandbox.state.projects())
         cfg = settings(sandbox.url)
         cfg = cfg.model_copy(update={"portfolio": cfg.portfolio.model_copy(update={"projects": keys})})
+        started = time.perf_counter()
         sync_portfolio(conn, store, cfg, full=True)
+        phases["sync_s"] = round(time.perf_counter() - started, 3)
+        print(f"generated and synced: {phases}", file=sys.stderr, flush=True)
         rules = rule_set(folder)
         facts = synthetic_facts(keys, fail_rate)
         inputs = Inputs(today=TODAY, rule_set=rules, facts=facts, evaluation=evaluate(rules, facts, today=TODAY))
@@ -99,11 +102,14 @@ def with_sandbox(projects: int, fail_rate: float, folder: Path, database: str) -
         applied_s = time.perf_counter() - started
         creates = first.plan.counts["create_ticket"]
         sandbox.requests.reset()
+        started = time.perf_counter()
         run_actions(cfg, store=store, client=client, today=TODAY, now=NOW, inputs=inputs)
+        phases["unchanged_rerun_s"] = round(time.perf_counter() - started, 3)
         rerun_writes = len(sandbox.requests.writes())
         client.close()
     store.dispose()
     return {
+        **phases,
         "new_tickets": creates,
         "create_calls": first.applied.create_calls if first.applied else 0,
         "create_calls_target": math.ceil(creates / 50),

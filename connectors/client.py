@@ -18,6 +18,7 @@ import json
 import logging
 import random
 import re
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -56,9 +57,11 @@ class RequestStats:
 
     def __init__(self) -> None:
         self.counts: Counter[str] = Counter()
+        self._lock = threading.Lock()  # pages are prefetched in a second thread
 
     def record(self, method: str, path: str) -> None:
-        self.counts[endpoint(method, path)] += 1
+        with self._lock:
+            self.counts[endpoint(method, path)] += 1
 
     @property
     def total(self) -> int:

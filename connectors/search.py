@@ -3,12 +3,16 @@
 Cloud pages through GET /rest/api/2/search/jql with ``nextPageToken``; Data Center through
 GET /rest/api/2/search with ``startAt``. Both always get an explicit field list (never ``*all``).
 
-Pages are read in ``updated ASC, key ASC`` order as a **keyset**: after each page the next query restarts
-at the minute of the last issue seen (``updated >= "yyyy-MM-dd HH:mm"``), skipping the issues of that
-minute already yielded. Offset paging over a result set that changes while we read it (an issue updated
-mid-sync jumps to the end and shifts every later issue one place back) can skip an issue on a page
-boundary; restarting from the keyset cannot, except among issues sharing one minute, where paging
-continues by token/offset because JQL has no finer resolution. Restarting costs no extra request.
+Pages are read in ``updated ASC, key ASC`` order, one query per sync. Paging must not skip an issue when
+the result set changes while we read it (an issue edited mid-sync jumps to the end of the order):
+
+- Cloud's ``nextPageToken`` is a cursor into the query's order (a keyset: the next page starts after the
+  last issue returned), so edits between pages cannot shift what is still to come.
+- Data Center's ``startAt`` is an offset: an edited issue leaving an already-read page shifts every later
+  issue one place back, and the issue on the page boundary would be skipped. Each following page is
+  therefore asked for from one issue earlier; when that overlap is not the last issue we read, the order
+  shifted, and the search restarts as a keyset from the last minute read (``updated >= "yyyy-MM-dd HH:mm"``),
+  leaving out the issues of that minute already yielded.
 
 JQL reads a date-time in the searching user's time zone at minute precision: instants are turned into
 that zone (from GET /myself ``timeZone``) and floored to the minute; where a local time is ambiguous
@@ -27,6 +31,7 @@ from pmo_gates.connectors.errors import JiraHTTPError
 from pmo_gates.connectors.mapping import parse_jira_datetime
 
 ORDER = "ORDER BY updated ASC, key ASC"
+POST_JQL_OVER = 2000  # characters of JQL above which a search is POSTed
 # Cloud returns up to 5000 issues per page when only ids are asked for; Data Center caps every page at
 # jira.search.views.default.max (1000 by default) and we follow whatever it returns.
 ID_PAGE_SIZE = {"cloud": 5000, "dc": 1000}
@@ -93,21 +98,37 @@ class IssueSearch:
         self.tz = tz
         self.expand = expand
 
-    def _page(self, jql: str, cursor: Any, max_results: int, fields: str, expand: str | None) -> tuple[list, Any]:
-        """One request: (issues, cursor of the next page or None)."""
+    def _page(
+        self, jql: str, cursor: Any, max_results: int, fields: str, expand: str | None
+    ) -> tuple[list[dict[str, Any]], Any]:
+        """One request: (issues, cursor of the next page or None). DC's cursor is the next ``startAt``.
+
+        A long JQL (a portfolio of hundreds of projects) goes in a POST body: Jira refuses URLs of more
+        than about 8 KB. Both flavours' search POSTs only read.
+        """
         params: dict[str, Any] = {"jql": jql, "fields": fields, "maxResults": max_results}
         if expand:
             params["expand"] = expand
+        post = len(jql) > POST_JQL_OVER
         if self.client.is_cloud:
             if cursor:
                 params["nextPageToken"] = cursor
-            data = self.client.get("/search/jql", params)
+            if post:
+                data = self.client.post("/search/jql", params | {"fields": fields.split(",")})
+            else:
+                data = self.client.get("/search/jql", params)
             issues = data.get("issues") or []
             token = data.get("nextPageToken")
             return issues, (token if token and not data.get("isLast") else None)
         start = cursor or 0
         params["startAt"] = start
-        data = self.client.get("/search", params)
+        if post:
+            body = params | {"fields": fields.split(",")}
+            if expand:
+                body["expand"] = expand.split(",")
+            data = self.client.post("/search", body)
+        else:
+            data = self.client.get("/search", params)
         issues = data.get("issues") or []
         total = data.get("total")
         following = start + len(issues)
@@ -116,38 +137,52 @@ class IssueSearch:
 
     def pages(self, scope: str, since: datetime | None = None) -> Iterator[list[dict[str, Any]]]:
         """Issues of ``scope`` updated at or after ``since`` (all when None), page by page, oldest first."""
-        bound = floor_minute(since) if since is not None else None  # the query's lower bound
-        minute = bound  # the minute whose already-yielded issues ``seen`` holds
-        seen: set[str] = set()
-        cursor: Any = None
+        bound = floor_minute(since) if since is not None else None
+        minute: datetime | None = None  # the minute of the newest issue yielded ...
+        seen: set[str] = set()  # ... and the ids yielded in that minute (to skip them after a restart)
         while True:
             jql = scope if bound is None else f"({scope}) AND updated >= {quote(jql_instant(bound, self.tz))}"
-            issues, following = self._page(f"{jql} {ORDER}", cursor, self.page_size, self.fields, self.expand)
-            minutes = [_updated_minute(i) for i in issues]
-            fresh = [i for i, m in zip(issues, minutes, strict=True) if not (m == minute and str(i.get("id")) in seen)]
-            if fresh:
-                yield fresh
-            if following is None:
-                return
-            last = next((m for m in reversed(minutes) if m is not None), None)
-            if last is not None and (minute is None or last > minute):
-                in_last = {str(i.get("id")) for i, m in zip(issues, minutes, strict=True) if m == last}
-                minute, seen = last, in_last
-                # Restart the keyset at the last minute seen (see the module docstring), unless that minute
-                # fills much of the page: re-reading it would waste the next request, so page on instead.
-                if len(in_last) <= max(1, len(issues) // 4):
-                    bound, cursor = last, None
-                    continue
-            else:
-                seen |= {str(i.get("id")) for i, m in zip(issues, minutes, strict=True) if m == minute}
-            cursor = following
+            jql = f"{jql} {ORDER}"
+            cursor: Any = None
+            last_id: str | None = None  # DC: the last issue read, expected back as the overlap
+            restart = False
+            while True:
+                overlap = last_id is not None and not self.client.is_cloud
+                if overlap:
+                    issues, following = self._page(jql, cursor - 1, self.page_size + 1, self.fields, self.expand)
+                    if not issues or str(issues[0].get("id")) != last_id:
+                        restart = True  # the order shifted under us: continue as a keyset
+                        break
+                    issues = issues[1:]
+                else:
+                    issues, following = self._page(jql, cursor, self.page_size, self.fields, self.expand)
+                fresh = []
+                for issue in issues:
+                    at = _updated_minute(issue)
+                    ident = str(issue.get("id"))
+                    if at is not None and at == minute and ident in seen:
+                        continue
+                    if at is not None and (minute is None or at > minute):
+                        minute, seen = at, set()
+                    if at == minute:
+                        seen.add(ident)
+                    fresh.append(issue)
+                if fresh:
+                    yield fresh
+                if following is None:
+                    return
+                if issues:
+                    last_id = str(issues[-1].get("id"))
+                cursor = following
+            if restart:
+                bound = minute if minute is not None else bound
 
     def ids(self, scope: str) -> Iterator[list[tuple[int, str]]]:
         """Every (id, key) of ``scope``: the cheap listing deletion reconciliation needs."""
         size = ID_PAGE_SIZE[self.client.flavour]
         cursor: Any = None
         while True:
-            issues, cursor = self._page(f"{scope} ORDER BY key ASC", cursor, size, "id", None)
+            issues, cursor = self._page(f"{scope} ORDER BY key ASC", cursor, size, "key", None)
             page = [(int(i["id"]), str(i.get("key", ""))) for i in issues if str(i.get("id", "")).isdigit()]
             if page:
                 yield page

@@ -45,7 +45,9 @@ from pmo_gates.connectors.mapping import (
     parse_jira_datetime,
     worklogs_truncated,
 )
+from pmo_gates.connectors.prefetch import prefetch
 from pmo_gates.connectors.projects import fetch_projects, project_row
+from pmo_gates.connectors.redact import Redactor
 from pmo_gates.connectors.search import IssueSearch, fetch_changelogs, fetch_worklogs, scope_jql
 from pydantic import BaseModel, Field
 from sqlalchemy import delete, or_, select
@@ -242,13 +244,12 @@ def sync_portfolio(
         s.add(row)
         s.flush()
         run.result.run_id = row.id
-    redact: Callable[[str], str] = str
+    redact = Redactor(connection.secrets(), email=connection.email)
     client: JiraClient | None = None
     try:
         reuse = mode == "incremental" and _context_fits(state.context, connection, settings)
         cached_flavour = state.context.flavour if reuse and state.context else None
         client = build_client(connection, flavour=cached_flavour, stats=stats, sleep=sleep)
-        redact = client.redactor
         run.result.flavour = client.flavour
         run.report("metadata")
         if reuse and state.context is not None:
@@ -345,7 +346,7 @@ def _sync(
     search = IssueSearch(client, fields=fields, page_size=page_size, tz=context.zone(), expand="changelog")
     run.report("issues")
     try:
-        for batch in _batches(search.pages(scope, since)):
+        for batch in _batches(prefetch(search.pages(scope, since))):
             _store_batch(client, store, settings, context, batch, run, full=full, full_started=full_started)
     except JiraHTTPError as exc:
         if exc.status_code == 400 and run.pages == 0:
@@ -399,6 +400,7 @@ def _store_projects(client: JiraClient, store: Store, keys: set[str], run: _Run)
     rows = [project_row(raw, run.synced_at) for raw in fetch_projects(client, keys) if raw.get("key")]
     if rows:
         with store.session() as s:
+            _drop_renamed_projects(s, rows)
             upsert(
                 s,
                 Project.__table__,
@@ -407,6 +409,13 @@ def _store_projects(client: JiraClient, store: Store, keys: set[str], run: _Run)
                 update=["jira_id", "name", "lead_account_id", "category", "synced_at"],
             )
     return {r["key"] for r in rows}
+
+
+def _drop_renamed_projects(s: Any, rows: list[dict[str, Any]]) -> None:
+    """A project whose key changed in Jira keeps its id: drop the row under the old key first."""
+    for chunk in _chunks(rows):
+        ids, keys = [r["jira_id"] for r in chunk], [r["key"] for r in chunk]
+        s.execute(delete(Project).where(Project.jira_id.in_(ids), Project.key.not_in(keys)))
 
 
 def _updated_of(raw: dict[str, Any]) -> datetime | None:
@@ -527,6 +536,7 @@ def _write(s: Any, mapped: list[MappedIssue], *, sync_worklogs: bool) -> None:
     projects = {m.issue["project_key"]: m.project for m in mapped if m.project is not None}
     if projects:
         rows = list(projects.values())
+        _drop_renamed_projects(s, rows)
         upsert(
             s,
             Project.__table__,
@@ -567,7 +577,8 @@ def _reconcile(search: IssueSearch, store: Store, scope: str, projects: list[str
     for page in search.ids(scope):
         for issue_id, key in page:
             listed.add(issue_id)
-            listed_projects.add(key.rsplit("-", 1)[0])
+            if "-" in key:
+                listed_projects.add(key.rsplit("-", 1)[0])
     configured = set(projects)
     with store.session() as s:
         candidates = [(i, p) for i, p in s.execute(select(Issue.id, Issue.project_key)) if i not in listed]

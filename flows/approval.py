@@ -36,7 +36,7 @@ class PlanApproval(RunInput):
 class ApprovalDecision(BaseModel):
     """What came back from the reviewer, reduced to the item ids that may be applied."""
 
-    status: Literal["approved", "partly-approved", "rejected", "timed-out", "not-required"]
+    status: Literal["approved", "partly-approved", "rejected", "timed-out", "not-required", "dry-run"]
     approved_ids: list[str] = Field(default_factory=list)
     approver: str | None = None
     note: str = ""
@@ -53,6 +53,8 @@ class ApprovalDecision(BaseModel):
             return f"Plan rejected{who}: nothing was applied."
         if self.status == "not-required":
             return "Approval not required: the whole plan is applied."
+        if self.status == "dry-run":
+            return "Dry run: the plan was computed and nothing was applied."
         return f"{len(self.approved_ids)} item(s) approved{who}."
 
 
@@ -106,9 +108,7 @@ def request_approval(plan_markdown: str, item_ids: list[str], timeout_seconds: i
     description = plan_markdown
     if len(description) > MAX_DESCRIPTION_CHARS:
         description = description[:MAX_DESCRIPTION_CHARS] + "\n\n... (cut: the full plan is in the plan artifact)"
-    form_type = PlanApproval.with_initial_data(
-        description=description, approve_all=False, approved_items=[], note=""
-    )
+    form_type = PlanApproval.with_initial_data(description=description, approve_all=False, approved_items=[], note="")
     logger.info("Waiting up to %d s for approval of %d planned item(s)", timeout_seconds, len(item_ids))
     try:
         form = pause_flow_run(
@@ -123,6 +123,8 @@ def request_approval(plan_markdown: str, item_ids: list[str], timeout_seconds: i
         return ApprovalDecision(status="timed-out")
     decision = decide(form, item_ids)
     if decision.unknown_ids:
-        logger.warning("Ignoring %d approved id(s) not in the plan: %s", len(decision.unknown_ids), decision.unknown_ids)
+        logger.warning(
+            "Ignoring %d approved id(s) not in the plan: %s", len(decision.unknown_ids), decision.unknown_ids
+        )
     logger.info(decision.summary())
     return decision

@@ -14,9 +14,8 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
-
 from pmo_gates.connectors.redact import Redactor
+from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 
 _NOT_KEY = re.compile(r"[^a-z0-9]+")
 
@@ -81,6 +80,8 @@ class ArtifactPublisher:
     def link(self, key: str, target: str | Path, text: str, description: str | None = None) -> UUID:
         link = target.resolve().as_uri() if isinstance(target, Path) else target
         return create_link_artifact(
-            link=self._redact(link), link_text=self._redact(text), key=artifact_key(key),
+            link=self._redact(link),
+            link_text=self._redact(text),
+            key=artifact_key(key),
             description=self._text(description),
         )

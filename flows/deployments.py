@@ -14,15 +14,16 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from prefect import Flow
 from prefect.deployments.runner import RunnerDeployment
-from prefect.schedules import Cron
+from prefect.schedules import Cron, Schedule
 from prefect.types.entrypoint import EntrypointType
 from prefect.utilities.importtools import import_object
 from pydantic import BaseModel, ConfigDict
 
-from pmo_gates.config import ScheduleConfig, Settings
+from pmo_gates.config import ConfigError, ScheduleConfig, Settings
 
 DEPLOYMENT_NAME = "pmo-gates"
 TAGS = ["pmo-gates"]
@@ -85,8 +86,21 @@ _FALLBACK_CRONS = {"portfolio_report": "0 9 * * 1"}
 def cron_for(schedules: ScheduleConfig, key: str) -> str:
     value = getattr(schedules, key, None) or _FALLBACK_CRONS.get(key)
     if not value:
-        raise KeyError(f"schedules.{key}: no cron configured")
+        raise ConfigError(f"schedules.{key}: no cron configured")
     return str(value)
+
+
+def schedule_for(schedules: ScheduleConfig, key: str) -> Schedule:
+    """The cron schedule of ``schedules.<key>`` in ``schedules.timezone``; a bad value is a ConfigError."""
+    try:
+        ZoneInfo(schedules.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"schedules.timezone: unknown time zone {schedules.timezone!r} (use an IANA name)") from None
+    cron = cron_for(schedules, key)
+    try:
+        return Cron(cron, timezone=schedules.timezone)
+    except ValueError:
+        raise ConfigError(f"schedules.{key}: invalid cron expression {cron!r}") from None
 
 
 def deployment_parameters(config_path: str | Path, credentials_block: str | None) -> dict[str, Any]:
@@ -109,7 +123,7 @@ def build_deployments(
         deployments.append(
             flow.to_deployment(
                 name=DEPLOYMENT_NAME,
-                schedules=[Cron(cron_for(settings.schedules, spec.schedule_key), timezone=settings.schedules.timezone)],
+                schedules=[schedule_for(settings.schedules, spec.schedule_key)],
                 parameters=parameters,
                 concurrency_limit=1,
                 description=spec.description,

@@ -12,32 +12,20 @@ Example::
 
 from __future__ import annotations
 
-from prefect import flow, get_run_logger
-from prefect.runtime import flow_run
-from pydantic import BaseModel, ConfigDict, Field
-
-from pmo_gates.actions.run import ActionsRun
-from pmo_gates.config import Settings
-from pmo_gates.flows.approval import ApprovalDecision
 from pmo_gates.flows.artifacts import ArtifactPublisher, artifact_key
 from pmo_gates.flows.context import open_runtime, resolve_settings
 from pmo_gates.flows.plan_apply import Approver, plan_approve_apply
+from pmo_gates.flows.results import GateReviewResult, actions_summary
 from pmo_gates.flows.steps import gather_inputs
 from pmo_gates.flows.views import attention_first, portfolio_markdown, portfolio_rows, scorecard_rows
+from prefect import flow, get_run_logger
+from prefect.runtime import flow_run
+
+from pmo_gates.config import Settings
 from pmo_gates.review.models import ReviewResult
 from pmo_gates.review.run import ReviewRun, run_review
 
 FLOW_NAME = "gate-review"
-
-
-class GateReviewOutcome(BaseModel):
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    review: ReviewResult
-    comments: ActionsRun
-    approval: ApprovalDecision
-    not_applied: list[str] = Field(default_factory=list)
-    scorecards: int = Field(0, description="Per-project scorecard artifacts published.")
 
 
 def publish_reviews(publisher: ArtifactPublisher, review: ReviewResult, scorecard_limit: int) -> int:
@@ -54,10 +42,11 @@ def publish_reviews(publisher: ArtifactPublisher, review: ReviewResult, scorecar
 def gate_review(
     config_path: str | None = None,
     credentials_block: str | None = None,
+    dry_run: bool = False,
     sync: bool = False,
     scorecard_limit: int = 100,
     settings: Settings | None = None,
-) -> GateReviewOutcome:
+) -> GateReviewResult:
     """Review every project at its current gate and post (or update) the decision in Jira."""
     settings = resolve_settings(config_path, settings)
     if sync:
@@ -74,14 +63,21 @@ def gate_review(
                 approved_by=approver, inputs=inputs, approve=approve, run_id=run_id,
             )  # fmt: skip
 
-        outcome = plan_approve_apply(run_pass, lambda r: r.comments, settings, runtime.publisher, FLOW_NAME)
+        outcome = plan_approve_apply(
+            run_pass, lambda r: r.comments, settings, runtime.publisher, FLOW_NAME, dry_run=dry_run
+        )
         result: ReviewRun = outcome.result
         scorecards = publish_reviews(runtime.publisher, result.review, scorecard_limit)
     get_run_logger().info("reviewed %d project(s): %s", len(result.review.reviews), result.review.decisions())
-    return GateReviewOutcome(
-        review=result.review,
-        comments=result.comments,
+    review = result.review
+    return GateReviewResult(
+        actions=actions_summary(result.comments),
         approval=outcome.approval,
         not_applied=outcome.not_applied,
+        reviewed_on=review.reviewed_on.isoformat(),
+        rules_hash=review.rules_hash,
+        decisions=review.decisions(),
+        reviews=review.summary(),
+        records_added=review.recorded,
         scorecards=scorecards,
     )

@@ -9,22 +9,21 @@ no longer needed, is left for the next run, and the result says so.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any, TypeVar
 
+from pmo_gates.flows.approval import ApprovalDecision, not_required, request_approval
+from pmo_gates.flows.artifacts import ArtifactPublisher, artifact_key
+from pmo_gates.flows.views import approval_markdown, plan_markdown, plan_rows
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, ConfigDict, Field
 
 from pmo_gates.actions.plan import Plan, PlanItem
-from pmo_gates.actions.run import ActionsRun
+from pmo_gates.actions.run import ActionsRun, Approver
 from pmo_gates.config import Settings
-from pmo_gates.flows.approval import ApprovalDecision, not_required, request_approval
-from pmo_gates.flows.artifacts import ArtifactPublisher, artifact_key
-from pmo_gates.flows.views import approval_markdown, plan_markdown, plan_rows
 
 R = TypeVar("R")
-Approver = Callable[[Plan], Iterable[str] | None]
 # run_pass(dry_run, approve, approver) -> the domain run's result (ReviewRun, ActionsRun, ...)
 RunPass = Callable[[bool, Approver | None, str | None], R]
 
@@ -63,8 +62,10 @@ def exactly_as_approved(approved: dict[str, PlanItem], not_applied: list[str]) -
     return approve
 
 
-def publish_plan(publisher: ArtifactPublisher, flow_name: str, plan: Plan, *, approval: bool) -> None:
-    what = "awaiting approval" if approval else "to apply"
+def publish_plan(
+    publisher: ArtifactPublisher, flow_name: str, plan: Plan, *, approval: bool, dry_run: bool = False
+) -> None:
+    what = "dry run: not applied" if dry_run else "awaiting approval" if approval else "to apply"
     publisher.table(artifact_key(flow_name, "plan"), plan_rows(plan), f"{flow_name}: planned Jira changes ({what})")
     publisher.markdown(artifact_key(flow_name, "plan", "summary"), plan_markdown(plan, flow_name, approval=approval))
 
@@ -75,10 +76,17 @@ def plan_approve_apply(
     settings: Settings,
     publisher: ArtifactPublisher,
     flow_name: str,
+    *,
+    dry_run: bool = False,
 ) -> PlanApplyOutcome:
+    """Plan, then (unless ``dry_run``) wait for approval when the config asks for it, and apply."""
     logger = get_run_logger()
     plan_task = plan_step.with_options(name=f"{flow_name}-plan")
     apply_task = apply_step.with_options(name=f"{flow_name}-apply")
+    if dry_run:
+        planned = plan_task(run_pass)
+        publish_plan(publisher, flow_name, actions_of(planned).plan, approval=False, dry_run=True)
+        return PlanApplyOutcome(result=planned, approval=ApprovalDecision(status="dry-run"))
     if not settings.actions.approval:
         result = apply_task(run_pass, None, None)
         plan = actions_of(result).plan
@@ -89,7 +97,9 @@ def plan_approve_apply(
     plan = actions_of(planned).plan
     publish_plan(publisher, flow_name, plan, approval=True)
     decision = request_approval(
-        plan_markdown(plan, flow_name, approval=True), [i.id for i in plan.items], settings.actions.approval_timeout_seconds
+        plan_markdown(plan, flow_name, approval=True),
+        [i.id for i in plan.items],
+        settings.actions.approval_timeout_seconds,
     )
     not_applied: list[str] = []
     if decision.approved_ids:
@@ -101,5 +111,7 @@ def plan_approve_apply(
         result = planned
         logger.info("%s: nothing applied (%s)", flow_name, decision.status)
     outcome = PlanApplyOutcome(result=result, approval=decision, not_applied=not_applied)
-    publisher.markdown(artifact_key(flow_name, "approval"), approval_markdown(outcome.approval, actions_of(result), not_applied))
+    publisher.markdown(
+        artifact_key(flow_name, "approval"), approval_markdown(outcome.approval, actions_of(result), not_applied)
+    )
     return outcome

@@ -11,16 +11,17 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
-
-from pmo_gates.actions.run import Inputs, load_rules
-from pmo_gates.config import Settings
 from pmo_gates.flows.context import FlowRuntime
 from pmo_gates.rules.evaluate import evaluate
 from pmo_gates.rules.facts import compute_facts
 from pmo_gates.rules.results import Evaluation
 from pmo_gates.rules.ruleset import RuleSet
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from prefect.utilities.annotations import quote
+
+from pmo_gates.actions.run import Inputs, load_rules
+from pmo_gates.config import Settings
 from pmo_gates.store import Store
 
 
@@ -44,5 +45,6 @@ def gather_inputs(runtime: FlowRuntime) -> Inputs:
     today = runtime.today
     rule_set = load_rules_task(runtime.settings, today)
     facts = compute_facts_task(runtime.store, today)
-    evaluation = evaluate_task(rule_set, facts, today)
+    # quote(): Prefect would otherwise walk every value of these (thousands of projects) looking for futures.
+    evaluation = evaluate_task(quote(rule_set), quote(facts), today)
     return Inputs(today=today, rule_set=rule_set, facts=facts, evaluation=evaluation)

@@ -10,12 +10,14 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from pmo_gates.actions.plan import Plan
 from pmo_gates.flows.artifacts import markdown_table
 
+from pmo_gates.actions.plan import Plan
+
 if TYPE_CHECKING:
-    from pmo_gates.actions.run import ActionsRun
     from pmo_gates.flows.approval import ApprovalDecision
+
+    from pmo_gates.actions.run import ActionsRun
     from pmo_gates.rca.analyse import RcaReport
     from pmo_gates.review.models import ProjectReview, ReviewResult
 
@@ -142,7 +144,8 @@ def portfolio_markdown(result: ReviewResult) -> str:
         f"# Gate reviews {result.reviewed_on.isoformat()}",
         "",
         f"**{len(result.reviews)} project(s) reviewed**: {decided or 'none'}.",
-        f"Rules `{result.rules_hash[:12]}`" + (f" (commit `{result.rules_commit[:12]}`)" if result.rules_commit else "")
+        f"Rules `{result.rules_hash[:12]}`"
+        + (f" (commit `{result.rules_commit[:12]}`)" if result.rules_commit else "")
         + f"; data `{result.data_hash[:12]}`"
         + (f", synced {result.data_synced_at.isoformat(timespec='minutes')}" if result.data_synced_at else "")
         + f"; {result.recorded} new decision record(s).",

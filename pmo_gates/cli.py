@@ -22,6 +22,9 @@ COMMAND_MODULES = [
     "pmo_gates.commands.review",
     "pmo_gates.commands.actions",
     "pmo_gates.commands.rca",
+    "pmo_gates.commands.report",
+    "pmo_gates.commands.serve",
+    "pmo_gates.commands.demo",
 ]
 
 for _name in COMMAND_MODULES:

@@ -24,12 +24,12 @@ Example::
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from enum import StrEnum
 from typing import Any
 
+from pmo_gates.rules.registry import closest, did_you_mean
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 FACT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -135,13 +135,11 @@ class FactCatalog(Mapping[str, FactSpec]):
 
     def did_you_mean(self, name: str) -> str | None:
         """The closest known fact name to ``name``, or None when nothing is close."""
-        matches = difflib.get_close_matches(name, list(self._specs), n=1, cutoff=0.6)
-        return matches[0] if matches else None
+        return closest(name, self._specs)
 
     def unknown_message(self, name: str) -> str:
         """The error text for an unknown fact, with a suggestion when one is close."""
-        hint = self.did_you_mean(name)
-        return f"unknown fact {name!r}" + (f" (did you mean {hint!r}?)" if hint else "")
+        return f"unknown fact {name!r}{did_you_mean(name, self._specs)}"
 
     def coerce_facts(self, facts: Mapping[str, Any]) -> dict[str, Any]:
         """Check and convert one project's facts; raises ``ValueError`` naming the first bad fact."""

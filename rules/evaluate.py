@@ -10,12 +10,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pmo_gates.rules.fingerprints import fingerprint, period_of
-from pmo_gates.rules.gates import decide_gate
+from pmo_gates.rules.gates import GATE_FACT, decide_gate
 from pmo_gates.rules.models import LifecycleGate, Outcome, Waiver
 from pmo_gates.rules.results import Evaluation, Finding, GateResult, WaiverRef
 from pmo_gates.rules.ruleset import CompiledRule, RuleSet
 
-GATE_FACT = "current_gate"
 WAIVABLE = (Outcome.FAIL, Outcome.UNKNOWN)
 
 
@@ -88,8 +87,8 @@ def _finding(
         )
         waived_outcome, outcome = outcome, Outcome.WAIVED
     period = period_of(rule.recurrence, today)
-    # model_construct: every value here is built by this module from validated rules and enums.
-    return Finding.model_construct(
+    # Plain validation: with pydantic-core it is faster than model_construct, and keeps the guarantees.
+    return Finding(
         rule_id=rule.id,
         project_key=project_key,
         outcome=outcome,

@@ -54,7 +54,7 @@ def run_examples(rule_set: RuleSet) -> list[ExampleResult]:
         for example in compiled.rule.examples
     ]
     for gate in rule_set.gates.values():
-        if all(rule_id in rule_set.rules for rule_id in _criteria(gate)):
+        if all(rule_id in rule_set.rules for rule_id in gate.spec.criteria):
             results += [run_gate_example(rule_set, gate, example) for example in gate.spec.examples]
     return results
 
@@ -72,7 +72,7 @@ def run_rule_example(catalog: FactCatalog, compiled: CompiledRule, example: Rule
 
 
 def run_gate_example(rule_set: RuleSet, gate: CompiledGate, example: GateExample) -> ExampleResult:
-    criteria = _criteria(gate)
+    criteria = gate.spec.criteria
     needs_today = (gate.kill is not None and gate.kill.uses_today) or any(
         rule_set.rules[rule_id].uses_today for rule_id in criteria
     )
@@ -98,10 +98,6 @@ def run_gate_example(rule_set: RuleSet, gate: CompiledGate, example: GateExample
 
 def rules_without_examples(rule_set: RuleSet) -> list[CompiledRule]:
     return [compiled for compiled in rule_set.rules.values() if not compiled.rule.examples]
-
-
-def _criteria(gate: CompiledGate) -> list[str]:
-    return [*gate.spec.must_meet, *(c.rule for c in gate.spec.should_meet)]
 
 
 def _result(

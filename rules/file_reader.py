@@ -7,7 +7,6 @@ others, and the good ones still reach phase 2 (semantic checks) for their own er
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import types
 import typing
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from typing import Any
 from pmo_gates.rules.actions import Action, ActionRegistry
 from pmo_gates.rules.errors import RuleFileError
 from pmo_gates.rules.models import GateSpec, Pack, RuleFile, RuleSpec, SettingValue, Waiver
+from pmo_gates.rules.registry import closest, did_you_mean
 from pmo_gates.rules.yaml_source import Key, YamlDocument
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -207,9 +207,8 @@ def _unwrap(annotation: Any) -> Any:
 
 def _unknown_key(name: str, allowed: Any) -> str:
     allowed = list(allowed)
-    hint = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
-    if hint:
-        return f"unknown key {name!r} (did you mean {hint[0]!r}?)"
+    if closest(name, allowed):
+        return f"unknown key {name!r}{did_you_mean(name, allowed)}"
     return f"unknown key {name!r}; allowed: {', '.join(allowed)}" if allowed else f"unknown key {name!r}"
 
 

@@ -17,6 +17,7 @@ from pmo_gates.rules.results import CriterionResult, GateResult
 from pmo_gates.rules.ruleset import CompiledGate, RuleSet
 
 MET = (Outcome.PASS, Outcome.WAIVED)
+GATE_FACT = "current_gate"  # the fact naming the gate a project is heading to
 
 
 def decide_gate(

@@ -21,6 +21,7 @@ from pmo_gates.rules.errors import RuleFileError, RuleFileErrors
 from pmo_gates.rules.examples import run_examples
 from pmo_gates.rules.expr import FunctionRegistry, function_registry
 from pmo_gates.rules.file_reader import FileContent, read_file
+from pmo_gates.rules.gates import GATE_FACT
 from pmo_gates.rules.models import Pack
 from pmo_gates.rules.ruleset import RuleSet
 from pmo_gates.rules.semantics import Compiler, check_waivers, compile_gates, compile_rules, merge_settings
@@ -28,7 +29,6 @@ from pmo_gates.rules.yaml_source import load_yaml
 
 PACKS_DIR = Path(__file__).parent / "packs"
 YAML_SUFFIXES = (".yaml", ".yml")
-GATE_FACT = "current_gate"
 KIND_LINE = re.compile(r"^kind:[ \t]*([^#\s]+)", re.MULTILINE)
 
 
@@ -121,8 +121,9 @@ def load_rule_set(
     known_rules = {read.spec.id for content in contents for read in content.rules}
     gates = compile_gates(contents, known_rules, compiler)
     if gates and GATE_FACT not in catalog:
+        first = next(c for c in contents if c.gates)
         compiler.errors.append(
-            RuleFileError(path=contents[0].document.path, line=1, col=1, message=f"gates need the fact {GATE_FACT!r}")
+            first.document.error(("gates",), f"gates need the fact {GATE_FACT!r} in the catalog", at_key=True)
         )
     waivers = check_waivers(contents, known_rules, today, compiler)
 

@@ -184,6 +184,11 @@ class GateSpec(_FileModel):
     kill: str | None = Field(None, description="Expression: when true, the decision is kill.")
     examples: list[GateExample] = Field(default_factory=list)
 
+    @property
+    def criteria(self) -> list[str]:
+        """Every rule id the gate names, must-meet first."""
+        return [*self.must_meet, *(c.rule for c in self.should_meet)]
+
     @model_validator(mode="after")
     def _sane_decisions(self) -> GateSpec:
         for name in ("on_must_meet_fail", "on_low_score"):

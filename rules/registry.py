@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
+
+
+def closest(name: str, options: Iterable[str]) -> str | None:
+    """The option most like ``name`` (a likely typo), or None when nothing is close."""
+    matches = difflib.get_close_matches(name, list(options), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def did_you_mean(name: str, options: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest option, or nothing."""
+    hint = closest(name, options)
+    return f" (did you mean {hint!r}?)" if hint else ""
 
 
 class Registry(Generic[T]):
@@ -38,12 +50,10 @@ class Registry(Generic[T]):
         return sorted(self._items.items())
 
     def did_you_mean(self, name: str) -> str | None:
-        matches = difflib.get_close_matches(name, list(self._items), n=1, cutoff=0.6)
-        return matches[0] if matches else None
+        return closest(name, self._items)
 
     def unknown_message(self, name: str) -> str:
-        hint = self.did_you_mean(name)
-        return f"unknown {self.kind} {name!r}" + (f" (did you mean {hint!r}?)" if hint else "")
+        return f"unknown {self.kind} {name!r}{did_you_mean(name, self._items)}"
 
     def __contains__(self, name: object) -> bool:
         return name in self._items

@@ -6,7 +6,6 @@ Everything here works on models that passed the schema (phase 1) and reports pos
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +17,7 @@ from pmo_gates.rules.expr.compiler import CheckedExpression, check_expression, c
 from pmo_gates.rules.expr.types import BOOL
 from pmo_gates.rules.file_reader import FileContent, ReadRule
 from pmo_gates.rules.models import GateSpec, LifecycleGate, Outcome, Rule, Waiver
+from pmo_gates.rules.registry import did_you_mean
 from pmo_gates.rules.ruleset import PMO_LEAD, CompiledGate, CompiledRule
 from pmo_gates.rules.templates import TemplateError, check_placeholders, facts_used, parse_template
 from pmo_gates.rules.yaml_source import Key, YamlDocument
@@ -215,8 +215,7 @@ def _check_gate_references(
     references += [((*key, "should_meet", i, "rule"), c.rule) for i, c in enumerate(spec.should_meet)]
     for ref_key, rule_id in references:
         if rule_id not in known_rules:
-            hint = difflib.get_close_matches(rule_id, sorted(known_rules), n=1, cutoff=0.6)
-            suffix = f" (did you mean {hint[0]!r}?)" if hint else ""
+            suffix = did_you_mean(rule_id, sorted(known_rules))
             compiler.errors.append(
                 document.error(ref_key, f"gate {spec.gate.value!r} names unknown rule {rule_id!r}{suffix}")
             )
@@ -236,8 +235,7 @@ def check_waivers(
         document = content.document
         for waiver, key in content.waivers:
             if waiver.rule not in known_rules:
-                hint = difflib.get_close_matches(waiver.rule, sorted(known_rules), n=1, cutoff=0.6)
-                suffix = f" (did you mean {hint[0]!r}?)" if hint else ""
+                suffix = did_you_mean(waiver.rule, sorted(known_rules))
                 compiler.errors.append(
                     document.error((*key, "rule"), f"waiver names unknown rule {waiver.rule!r}{suffix}")
                 )

@@ -50,15 +50,19 @@ class Portfolio:
     worklogs: list[dict[str, Any]] = field(default_factory=list)
     tickets: list[dict[str, Any]] = field(default_factory=list)
     rcas: list[dict[str, Any]] = field(default_factory=list)
-    _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+    first_id: int = 1  # distinct ranges let two portfolios share one store
+    _ids: itertools.count = field(init=False)
     _numbers: dict[str, itertools.count] = field(default_factory=dict)
     _issue_ids: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._ids = itertools.count(self.first_id)
 
     def project(self, key: str, *, anchor: bool = False, anchor_updated: datetime | None = None, **fields: Any) -> str:
         """A project with any PMO metadata columns; ``anchor=True`` adds its anchor issue (type Project)."""
         row = dict(
             key=key,
-            jira_id=str(1000 + len(self.projects)),
+            jira_id=f"jira-{key}",
             name=f"Project {key}",
             metadata_json={},
             synced_at=at(TODAY),
@@ -118,7 +122,7 @@ class Portfolio:
         """``blocker`` <type> ``blocked`` (outward direction, e.g. A blocks B)."""
         self.links.append(
             dict(
-                id=str(len(self.links) + 1),
+                id=str(self.first_id + len(self.links)),
                 issue_id=self._issue_ids.get(blocker) or self._issue_ids[blocked],  # synced from either end
                 link_type=type,
                 from_key=blocker,
@@ -131,7 +135,7 @@ class Portfolio:
         self.changes.append(
             dict(
                 issue_id=self._issue_ids[issue],
-                history_id=str(len(self.changes) + 1),
+                history_id=str(self.first_id + len(self.changes)),
                 item_index=0,
                 created=when,
                 field=field,
@@ -143,7 +147,7 @@ class Portfolio:
     def worklog(self, issue: str, seconds: int, when: datetime | None = None) -> None:
         self.worklogs.append(
             dict(
-                id=str(len(self.worklogs) + 1),
+                id=str(self.first_id + len(self.worklogs)),
                 issue_id=self._issue_ids[issue],
                 started=when or at("2026-03-01"),
                 time_spent_s=seconds,
@@ -163,7 +167,7 @@ class Portfolio:
         n = len(self.tickets) + 1
         self.tickets.append(
             dict(
-                fingerprint=f"fp{n}",
+                fingerprint=f"fp{self.first_id}-{n}",
                 kind=kind,
                 rule_id=f"rule-{n}",
                 project_key=project,
@@ -216,17 +220,19 @@ def fact(store: Store, name: str, **kwargs: Any) -> dict[str, Any]:
     return {key: row[name] for key, row in facts_of(store, name, **kwargs).items()}
 
 
-def random_portfolio(projects: int, issues_per_project: int = 8, seed: int = 1) -> Portfolio:
+def random_portfolio(
+    projects: int, issues_per_project: int = 8, seed: int = 1, prefix: str = "R", first_id: int = 1
+) -> Portfolio:
     """A seeded mixed portfolio touching every fact: metadata gaps, histories, links, cost, ledger."""
     rng = random.Random(seed)
     people = [f"u{n}" for n in range(max(3, projects // 2))]
     flow = ["To Do", "In Progress", "In Review", "Done"]
-    portfolio = Portfolio()
+    portfolio = Portfolio(first_id=first_id)
     keys: list[str] = []
     for p in range(projects):
         start = TODAY - timedelta(days=rng.randrange(20, 300))
         key = portfolio.project(
-            f"R{p}",
+            f"{prefix}{p}",
             anchor=rng.random() < 0.8,
             anchor_updated=at(TODAY - timedelta(days=rng.randrange(0, 90))),
             phase=rng.choice(["Initiation", "Planning", "Execution", "Closure", "Closed", None]),

@@ -9,22 +9,22 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
+from pmo_gates.connectors.sync import SyncResult, sync_portfolio
 from sqlalchemy import func, select
 
 from pmo_gates.config import Settings
-from pmo_gates.connectors.sync import SyncResult, sync_portfolio
 from pmo_gates.sandbox import SandboxServer, Snapshot, generate_portfolio
 from pmo_gates.store import Store
 from pmo_gates.store.models import ChangelogItem, Issue, IssueLink, Person, Project, Worklog
 from tests.fixtures_connector import EMAIL, TOKEN, FakeClock, connection, settings
 
 TODAY = date(2026, 11, 2)
-PAGE = 20
+PAGE = 10
 
 
 @functools.cache
-def portfolio(projects: int = 4, issues_per_project: int = 20, seed: int = 11) -> Snapshot:
-    """About 80 issues in 4 projects: several pages at PAGE issues a page, built in milliseconds."""
+def portfolio(projects: int = 3, issues_per_project: int = 16, seed: int = 11) -> Snapshot:
+    """About 50 issues in 3 projects: several pages at PAGE issues a page, built in milliseconds."""
     return generate_portfolio(projects=projects, issues_per_project=issues_per_project, seed=seed, today=TODAY)
 
 

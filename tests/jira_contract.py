@@ -65,9 +65,15 @@ def contract_checked_responses(contract: JiraContract, **kwargs: Any) -> Iterato
     """A started ``ContractRequestsMock``; on exit, fails the running test if any call broke the contract."""
     kwargs.setdefault("assert_all_requests_are_fired", False)
     mock = ContractRequestsMock(contract, **kwargs)
-    with mock:
+    mock.start()
+    try:
         yield mock
-    violations = mock.contract_violations()
+        # Checked before stopping: stopping a RequestsMock forgets its calls.
+        violations = mock.contract_violations()
+        mock.stop(allow_assert=True)
+    finally:
+        mock.stop(allow_assert=False)
+        mock.reset()
     if violations:
         listed = "\n".join(f"  - {v}" for v in violations)
         pytest.fail(f"{len(violations)} Jira contract violation(s):\n{listed}", pytrace=False)

@@ -94,3 +94,14 @@ def prefect_api(prefect_server: str, request: pytest.FixtureRequest) -> Iterator
 
     with temporary_settings(updates={PREFECT_API_URL: prefect_server, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
         yield prefect_server
+        drain_workers()
+
+
+def drain_workers() -> None:
+    """Send the logs and events still queued to this test's server before the settings change (or the
+    server stops): otherwise they go out later, to a URL that no longer answers."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    APILogWorker.drain_all(timeout=10)
+    EventsWorker.drain_all(timeout=10)

@@ -7,21 +7,27 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
-import responses
 from pmo_gates.connectors.client import build_client, endpoint
 from pmo_gates.connectors.errors import AmbiguousWriteError, JiraAuthError, JiraHTTPError, RateLimitError
 from pmo_gates.connectors.retry import is_idempotent, server_wait
 
 from tests.fixtures_connector import EMAIL, TOKEN, URL, FakeClock, connection, server_info
+from tests.jira_contract import jira_contract, jira_responses  # noqa: F401
 
 API = f"{URL}/rest/api/2"
+BODIES = {
+    "/issue": {"fields": {"summary": "x"}},
+    "/issue/bulk": {"issueUpdates": [{"fields": {"summary": "x"}}]},
+    "/issue/CPR-1/comment": {"body": "x"},
+}
 NOW = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def mock():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        yield rsps
+def mock(request):
+    """``jira_responses``: every request we send and every answer mocked here is checked against Atlassian's
+    OpenAPI description when the test ends."""
+    return request.getfixturevalue("jira_responses")
 
 
 @pytest.fixture
@@ -121,13 +127,14 @@ def test_search_post_is_a_read_and_is_retried(mock, clock):
     ],
 )
 def test_a_create_is_never_re_sent(mock, clock, path, failure):
+    created = {"id": "1", "key": "CPR-99"} if path == "/issue" else {"issues": [], "errors": []}
     if isinstance(failure, int):
         mock.post(f"{API}{path}", status=failure, json={})
     else:
         mock.post(f"{API}{path}", body=failure)
-    mock.post(f"{API}{path}", status=201, json={"id": "1", "key": "CPR-99"})
+    mock.post(f"{API}{path}", status=201, json=created)
     with pytest.raises(AmbiguousWriteError) as info:
-        _client(clock).post(path, {"fields": {}})
+        _client(clock).post(path, BODIES[path])
     assert len(mock.calls) == 1 and clock.sleeps == []
     assert "not re-sent" in str(info.value) and "fingerprint" in str(info.value)
 

@@ -3,6 +3,7 @@ in-memory fake of the search endpoints (the HTTP-level behaviour is covered agai
 
 from __future__ import annotations
 
+import copy
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -44,13 +45,23 @@ class FakeSearch:
         self.queries.append({"path": path, **params})
         rows = self._matching(params["jql"])
         size = params["maxResults"]
-        start = int(params.get("nextPageToken") or params.get("startAt") or 0)
-        page = [{k: v for k, v in i.items() if k != "_at"} for i in rows[start : start + size]]
+        if self.is_cloud:
+            # Like Cloud's nextPageToken: a cursor that resumes after the last issue returned.
+            after = params.get("nextPageToken")
+            start = 0 if not after else next((n for n, i in enumerate(rows) if _position(i) > after), len(rows))
+        else:
+            start = int(params.get("startAt") or 0)
+        page = [copy.deepcopy({k: v for k, v in i.items() if k != "_at"}) for i in rows[start : start + size]]
+        last = _position(rows[start + size - 1]) if start + size <= len(rows) else None
         self.between_pages()
         if self.is_cloud:
             more = start + size < len(rows)
-            return {"issues": page, "nextPageToken": str(start + size) if more else None, "isLast": not more}
+            return {"issues": page, "nextPageToken": last if more else None, "isLast": not more}
         return {"issues": page, "startAt": start, "maxResults": size, "total": len(rows)}
+
+
+def _position(issue: dict[str, Any]) -> str:
+    return f"{issue['_at'].isoformat()}|{int(issue['key'].split('-')[1]):08d}"
 
 
 def _issues(n: int, spacing: timedelta = timedelta(minutes=1)) -> list[dict[str, Any]]:
@@ -76,14 +87,16 @@ def test_pages_stream_everything_once_in_updated_order(cloud):
     fake = FakeSearch(_issues(35), cloud=cloud)
     keys = _collect(fake)
     assert keys == [f"A-{i}" for i in range(1, 36)]
-    assert len(fake.queries) == 4  # ceil(35 / 10): restarting the keyset costs no extra request
-    assert all("ORDER BY updated ASC, key ASC" in q["jql"] for q in fake.queries)
-    assert fake.queries[1]["jql"].startswith('(project in ("A")) AND updated >= "2026-11-01 08:10"')
+    assert len(fake.queries) == 4  # ceil(35 / 10)
+    assert {q["jql"] for q in fake.queries} == {'project in ("A") ORDER BY updated ASC, key ASC'}
+    if not cloud:  # later pages start one issue early, to see whether the order shifted
+        assert [(q["startAt"], q["maxResults"]) for q in fake.queries] == [(0, 10), (9, 11), (19, 11), (29, 11)]
 
 
 @pytest.mark.parametrize("cloud", [True, False])
 def test_an_issue_updated_mid_pagination_does_not_make_another_skip(cloud):
-    """Offset paging would lose A-11 here: A-3 moves to the end after page 1, shifting A-11 onto page 1."""
+    """Plain offset paging loses A-11 here: A-3 moves to the end after page 1, shifting A-11 onto page 1.
+    Cloud's cursor is immune; on Data Center the overlap sees the shift and the search restarts."""
     issues = _issues(25)
     fake = FakeSearch(issues, cloud=cloud)
     moved = []
@@ -97,6 +110,9 @@ def test_an_issue_updated_mid_pagination_does_not_make_another_skip(cloud):
     keys = _collect(fake)
     assert set(keys) == {f"A-{i}" for i in range(1, 26)}
     assert keys.count("A-3") == 2 and keys[-1] == "A-3"  # the old and the new version, the new one last
+    assert len(keys) == 26
+    if not cloud:
+        assert fake.queries[2]["jql"].startswith('(project in ("A")) AND updated >= "2026-11-01 08:10"')
 
 
 @pytest.mark.parametrize("cloud", [True, False])
@@ -125,7 +141,7 @@ def test_ids_listing_uses_big_pages_and_no_changelog():
     search = IssueSearch(fake, fields=["updated"], page_size=5, tz=UTC, expand="changelog")  # type: ignore[arg-type]
     pages = list(search.ids('project in ("A")'))
     assert sum(len(p) for p in pages) == 12 and pages[0][0] == (10001, "A-1")
-    assert fake.queries[0]["maxResults"] == 5000 and fake.queries[0]["fields"] == "id"
+    assert fake.queries[0]["maxResults"] == 5000 and fake.queries[0]["fields"] == "key"
     assert "expand" not in fake.queries[0]
 
 

@@ -191,7 +191,7 @@ def err(source: str, **options: Any) -> ExprError:
         ("true < false", "cannot order bool and bool with '<'", 1, 6),
         ("round()", "round(number[, number]) -> number takes 1-2 arguments, got 0", 1, 1),
         ("abs(1, 2)", "abs(number) -> number takes 1 arguments, got 2", 1, 1),
-        ("min(1)", "min(number, number, number...) -> number takes 2+ arguments, got 1", 1, 1),
+        ("min(1)", "min(number, number, ...) -> number takes 2+ arguments, got 1", 1, 1),
         ("size(3)", "argument 1 of size() must be list or string, got number", 1, 6),
         ("days_between(planned_end, 'x')", "argument 2 of days_between() must be date, got string", 1, 27),
         ("coalesce(spi, 'x')", "argument 2 of coalesce() must be T, got string", 1, 15),

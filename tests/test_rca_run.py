@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from pmo_gates.actions.requests import ActionRequest
 from pmo_gates.cli import app
 from pmo_gates.config import parse_settings
-from pmo_gates.rca.actions import RCA_RULE_ID, rca_action_requests, rca_comments, rca_fingerprint
+from pmo_gates.rca.actions import RCA_RULE_ID, previous_period, rca_action_requests, rca_comments, rca_fingerprint
 from pmo_gates.rca.comment import escape, render_rca_comment
 from pmo_gates.rca.run import playbook_path, run_rca
 from pmo_gates.store import Store
@@ -138,8 +138,8 @@ def test_escape_keeps_user_text_from_breaking_the_markup():
 
 
 def test_action_requests_one_per_project_and_month(late_report):
-    requests = {r.project_key: r for r in rca_action_requests(late_report)}
-    late, fine = requests["LATE"], requests["FINE"]
+    requests = {(r.project_key, r.period): r for r in rca_action_requests(late_report)}
+    late, fine = requests[("LATE", "2026-11")], requests[("FINE", "2026-11")]
     assert isinstance(late, ActionRequest)
     assert (late.kind, late.rule_id, late.period, late.status, late.rollout) == (
         "rca",
@@ -155,6 +155,16 @@ def test_action_requests_one_per_project_and_month(late_report):
     assert late.evidence["causes"] == {c.cause: c.share for c in late_report.projects[1].causes}
     assert late.next_steps[0].startswith("Put scope changes under change control: ")
     assert fine.status == "passing" and fine.fingerprint == rca_fingerprint("FINE", "2026-11")
+    # last month's ticket of every judged project is superseded (resolved if it is still open)
+    october = requests[("LATE", "2026-10")]
+    assert october.status == "passing" and october.fingerprint == rca_fingerprint("LATE", "2026-10")
+    assert october.outcome == "superseded by the 2026-11 analysis"
+    # OTHER starts today: not judged yet, so no request touches its tickets
+    assert set(requests) == {(key, month) for key in ("LATE", "FINE") for month in ("2026-10", "2026-11")}
+
+
+def test_previous_period_wraps_the_year():
+    assert previous_period("2026-01") == "2025-12" and previous_period("2026-11") == "2026-10"
 
 
 def test_comments_go_to_the_anchor_issue_of_delayed_projects(late_report):

@@ -29,7 +29,8 @@ def test_same_seed_same_bytes_other_seed_other_bytes() -> None:
 
 
 def test_bundled_sample_is_the_generated_sample() -> None:
-    assert sample_portfolio_path().read_bytes().decode() == "".join(generate_sample().iter_json())
+    regenerate = "generator changed: run python -m pmo_gates.sandbox.generate --sample"
+    assert sample_portfolio_path().read_bytes().decode() == "".join(generate_sample().iter_json()), regenerate
     assert sample_portfolio_path().stat().st_size < 3_000_000
 
 
@@ -149,3 +150,8 @@ def test_command_line_writes_a_loadable_snapshot(tmp_path: Path, capsys: pytest.
     assert main(["--projects", "2", "--issues-per-project", "6", "--seed", "4", "--out", str(out)]) == 0
     assert "2 projects" in capsys.readouterr().out
     assert len(Snapshot.load(out).projects) == 2
+    sample_copy = tmp_path / "sample.json"
+    assert main(["--sample", "--out", str(sample_copy)]) == 0
+    assert sample_copy.read_bytes() == sample_portfolio_path().read_bytes()
+    with pytest.raises(SystemExit):
+        main(["--projects", "2"])

@@ -3,15 +3,17 @@ SQLite and PostgreSQL, every exchange checked against Atlassian's OpenAPI descri
 
 from __future__ import annotations
 
+import json
 import math
+from datetime import UTC, datetime
 
 import pytest
+from pmo_gates.connectors.sync import SyncProgress
 from sqlalchemy import select
 
-from pmo_gates.connectors.sync import SyncProgress
 from pmo_gates.sandbox import CF, SandboxLimits
 from pmo_gates.store.models import ChangelogItem, Issue, Project, SyncRun, SyncState, Worklog
-from tests.fixtures_sync import PAGE, portfolio, run_sync, serve, served, stored
+from tests.fixtures_sync import PAGE, config, portfolio, run_sync, serve, served, stored
 
 FLAVOURS = ["cloud", "dc"]
 SEARCH = {"cloud": "/search/jql", "dc": "/search"}
@@ -48,7 +50,9 @@ def test_full_sync_stores_everything_the_sandbox_serves(store, flavour):
 def test_anchor_issues_fill_the_project_metadata(sqlite_store, flavour):
     with serve(portfolio(), flavour) as sb:
         run_sync(sb, sqlite_store, full=True)
-        anchors = {i["fields"]["project"]["key"]: i for i in sb.state.issues() if i["fields"]["issuetype"]["name"] == "Project"}
+        anchors = {
+            i["fields"]["project"]["key"]: i for i in sb.state.issues() if i["fields"]["issuetype"]["name"] == "Project"
+        }
         with sqlite_store.session() as s:
             projects = {p.key: p for p in s.scalars(select(Project))}
         assert set(projects) == set(anchors)
@@ -116,10 +120,10 @@ def test_full_sync_reconciles_deletions_incremental_does_not(store, flavour):
 
 
 def test_truncated_changelogs_are_fetched_in_bulk_on_cloud(sqlite_store):
-    limits = SandboxLimits(search_changelog_histories=2)
+    limits = SandboxLimits(search_changelog_histories=1)
     with serve(portfolio(), "cloud", limits=limits) as sb:
-        truncated = sum(1 for i in sb.state.issues() if len(i["changelog"]["histories"]) > 2)
-        assert truncated >= 5
+        truncated = sum(1 for i in sb.state.issues() if len(i["changelog"]["histories"]) > 1)
+        assert truncated >= 3
         result = run_sync(sb, sqlite_store, full=True)
         assert sb.requests.count("POST", "/changelog/bulkfetch") == 1  # one batch: one call for all of them
         want = served(sb)
@@ -147,7 +151,65 @@ def test_sync_runs_are_recorded(sqlite_store):
     with sqlite_store.session() as s:
         runs = s.scalars(select(SyncRun).order_by(SyncRun.id)).all()
         state = s.get(SyncState, "portfolio")
-        assert [(r.id, r.mode, r.status) for r in runs] == [(first.run_id, "full", "completed"), (second.run_id, "incremental", "completed")]
+        assert [(r.id, r.mode, r.status) for r in runs] == [
+            (first.run_id, "full", "completed"),
+            (second.run_id, "incremental", "completed"),
+        ]
         assert runs[0].stats["issues_upserted"] == first.issues_upserted and runs[0].finished_at is not None
         assert state.last_full_sync is not None and state.cursor is None
         assert state.context["flavour"] == "cloud" and state.context["fields"]["ids"]["budget"] == CF["Budget"]
+
+
+def test_a_renamed_project_replaces_its_old_row(sqlite_store):
+    from pmo_gates.sandbox import Snapshot
+
+    with serve(portfolio(), "cloud") as sb:
+        run_sync(sb, sqlite_store, full=True)
+        old_key = sorted(p["key"] for p in sb.state.projects())[0]
+    # The same portfolio, with that project's key changed (its id stays): Jira's project key rename.
+    data = portfolio().model_dump(by_alias=True, mode="json")
+    text = json.dumps(data).replace(f'"{old_key}-', '"ZZNEW-').replace(f'"key": "{old_key}"', '"key": "ZZNEW"')
+    renamed = Snapshot.model_validate(json.loads(text))
+    with serve(renamed, "cloud") as sb:
+        run_sync(sb, sqlite_store, full=True)
+        want, have = served(sb), stored(sqlite_store)
+        assert {k: have[k] for k in want} == want
+    with sqlite_store.session() as s:
+        assert s.get(Project, old_key) is None and s.get(Project, "ZZNEW").anchor_issue_key.startswith("ZZNEW-")
+
+
+def test_worklogs_can_be_left_out(sqlite_store):
+    with serve(portfolio(), "cloud") as sb:
+        cfg = config(sb, sync={"sync_worklogs": False})
+        result = run_sync(sb, sqlite_store, full=True, cfg=cfg)
+        first = sb.requests.matching("GET", "/search/jql")[0]
+        assert "worklog" not in first.query["fields"][0].split(",")
+    assert result.worklogs == 0 and stored(sqlite_store)["worklogs"] == 0
+
+
+def test_a_stale_full_sync_is_redone(sqlite_store):
+    from datetime import timedelta
+
+    with serve(portfolio(), "dc") as sb:
+        first = run_sync(sb, sqlite_store, full=True)
+        started = datetime.now(UTC)
+        assert run_sync(sb, sqlite_store, now=started + timedelta(days=1)).mode == "incremental"
+        again = run_sync(sb, sqlite_store, now=started + timedelta(days=8))  # full_sync_every_days: 7
+        assert again.mode == "full" and again.issues_upserted == first.issues_upserted
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_a_portfolio_defined_by_jql_alone(sqlite_store, flavour):
+    from tests.fixtures_connector import settings
+
+    with serve(portfolio(), flavour) as sb:
+        keys = sorted(p["key"] for p in sb.state.projects())[:2]
+        cfg = settings([], url=sb.url, page_size=PAGE, portfolio={"jql": f"project in ({', '.join(keys)})"})
+        first = run_sync(sb, sqlite_store, full=True, cfg=cfg)
+        again = run_sync(sb, sqlite_store, full=True, cfg=cfg)  # reconciles: nothing to delete
+        want = sum(1 for i in sb.state.issues() if i["fields"]["project"]["key"] in keys)
+    assert first.issues_upserted == again.issues_upserted == want and again.issues_deleted == 0
+    with sqlite_store.session() as s:
+        projects = s.scalars(select(Project)).all()
+    assert sorted(p.key for p in projects) == keys
+    assert all(p.lead_account_id and p.phase for p in projects)  # /project/search, then the anchor issue

@@ -32,18 +32,15 @@ def register(app: typer.Typer) -> None:
         limit: int | None = typer.Option(None, "--limit", min=1, help="Most flow runs at once."),
     ) -> None:
         """Run sync, gate review, corrective actions, root-cause analysis and reports on their schedules."""
-        err = Console(stderr=True)
-        try:
-            settings = load_settings(config)
-        except ConfigError as exc:
-            err.print(f"[red]{exc}[/red]", highlight=False)
-            raise typer.Exit(2) from None
-
         from prefect import serve as prefect_serve
 
         from pmo_gates.flows.deployments import build_deployments
 
-        deployments = build_deployments(settings, config, credentials_block)
+        try:
+            deployments = build_deployments(load_settings(config), config, credentials_block)
+        except ConfigError as exc:
+            Console(stderr=True).print(f"[red]{exc}[/red]", highlight=False)
+            raise typer.Exit(2) from None
         Console().print(schedule_table(deployments))
         # pause_on_shutdown=False: stopping this process must not pause the schedules on the server.
         prefect_serve(*deployments, pause_on_shutdown=False, limit=limit)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from pmo_gates.config import DEFAULT_CONFIG, ConfigError, load_settings
 from pmo_gates.connectors.connection import JiraConnection
@@ -22,7 +23,7 @@ def run_export(config: Path, out: Path, as_json: bool) -> int:
         settings = load_settings(config)
         connection = JiraConnection.from_settings(settings)
     except (ConfigError, JiraConfigError) as exc:
-        err.print(f"[red]{exc}[/red]", highlight=False)
+        err.print(f"[red]{escape(str(exc))}[/red]", highlight=False, soft_wrap=True)
         return 2
     with err.status("exporting issues", spinner="dots") as status:
 
@@ -32,7 +33,7 @@ def run_export(config: Path, out: Path, as_json: bool) -> int:
         try:
             result = export_snapshot(connection, settings, out, progress=report)
         except JiraConnectorError as exc:
-            err.print(f"[red]export failed: {exc}[/red]", highlight=False)
+            err.print(f"[red]export failed: {escape(str(exc))}[/red]", highlight=False, soft_wrap=True)
             return 1
     if as_json:
         typer.echo(json.dumps(result.model_dump(mode="json"), indent=2))
@@ -43,7 +44,7 @@ def run_export(config: Path, out: Path, as_json: bool) -> int:
             highlight=False,
         )
         for warning in result.warnings:
-            err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+            err.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False, soft_wrap=True)
     return 0
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -47,7 +48,7 @@ def run_sync(config: Path, full: bool, as_json: bool) -> int:
         settings = load_settings(config)
         connection = JiraConnection.from_settings(settings)
     except (ConfigError, JiraConfigError) as exc:
-        err.print(f"[red]{exc}[/red]", highlight=False)
+        err.print(f"[red]{escape(str(exc))}[/red]", highlight=False, soft_wrap=True)
         return 2
     try:
         store = Store(settings.database_url())
@@ -75,7 +76,7 @@ def run_sync(config: Path, full: bool, as_json: bool) -> int:
         with progress:
             result = sync_portfolio(connection, store, settings, full=full, progress=report)
     except JiraConnectorError as exc:
-        err.print(f"[red]sync failed: {exc}[/red]", highlight=False)
+        err.print(f"[red]sync failed: {escape(str(exc))}[/red]", highlight=False, soft_wrap=True)
         return 2 if isinstance(exc, JiraConfigError) else 1
     finally:
         store.dispose()
@@ -85,9 +86,13 @@ def run_sync(config: Path, full: bool, as_json: bool) -> int:
     out = Console()
     out.print(summary_table(result))
     for warning in result.warnings:
-        out.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+        out.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False, soft_wrap=True)
     for item in result.data_errors[:20]:
-        out.print(f"[yellow]data:[/yellow] {item.key} {item.field}: {item.message}", highlight=False)
+        out.print(
+            f"[yellow]data:[/yellow] {escape(f'{item.key} {item.field}: {item.message}')}",
+            highlight=False,
+            soft_wrap=True,
+        )
     if result.data_errors_total > 20:
         out.print(f"... and {result.data_errors_total - 20} more data problems (see --json)")
     return 0

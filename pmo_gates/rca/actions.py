@@ -7,12 +7,12 @@ updated in place by later runs in the same month; a project no longer delayed th
 
 from __future__ import annotations
 
-from pmo_gates.rules.fingerprints import fingerprint
 from pydantic import BaseModel, ConfigDict
 
 from pmo_gates.actions.requests import ActionRequest
 from pmo_gates.rca.analyse import ProjectAnalysis, RcaReport
 from pmo_gates.rca.comment import render_rca_comment
+from pmo_gates.rules.fingerprints import fingerprint
 
 RCA_RULE_ID = "delay-root-cause"
 RCA_TITLE = "Delay root-cause analysis"
@@ -35,8 +35,34 @@ def rca_fingerprint(project_key: str, period: str) -> str:
 
 
 def rca_action_requests(report: RcaReport) -> list[ActionRequest]:
-    """One request per project for this month's ticket: failing when delayed, passing otherwise."""
-    return [_request(project) for project in report.projects if project.slip_days is not None or project.delayed]
+    """One request per project for this month's ticket (failing when delayed, passing otherwise), and one
+    resolving last month's ticket: this month's analysis supersedes it, so a project has one open at most."""
+    requests = []
+    for project in report.projects:
+        if project.slip_days is None and not project.delayed:
+            continue  # not judged (no plan, or not started): leave any ticket as it is
+        requests.append(_request(project))
+        last = previous_period(project.period)
+        requests.append(
+            ActionRequest(
+                fingerprint=rca_fingerprint(project.key, last),
+                kind="rca",
+                rule_id=RCA_RULE_ID,
+                project_key=project.key,
+                period=last,
+                status="passing",
+                outcome=f"superseded by the {project.period} analysis",
+                title=RCA_TITLE,
+                summary=f"[PMO] {project.key}: delay {last}",
+            )
+        )
+    return requests
+
+
+def previous_period(period: str) -> str:
+    """'2026-01' -> '2025-12'."""
+    year, month = (int(part) for part in period.split("-"))
+    return f"{year - 1:04d}-12" if month == 1 else f"{year:04d}-{month - 1:02d}"
 
 
 def _request(project: ProjectAnalysis) -> ActionRequest:
@@ -78,7 +104,7 @@ def _request(project: ProjectAnalysis) -> ActionRequest:
 
 def ticket_description(project: ProjectAnalysis) -> str:
     """Plain text (the ledger renders it to wiki markup or ADF): why the project is late and what to do."""
-    lines = [f"{project.key} is behind plan as of {project.as_of}:"]
+    lines = [f"{project.key} is behind plan ({project.period}):"]
     lines += [f"- {reason}" for reason in project.schedule.reasons]
     if project.causes:
         lines += ["", "Root causes, with the share of the delay each explains:"]

@@ -15,7 +15,6 @@ from datetime import UTC, date, datetime
 from string import Template
 from typing import Any
 
-from pmo_gates.rules.facts import FactParams, compute_facts
 from pydantic import BaseModel, ConfigDict, Field
 
 from pmo_gates.rca.detect import DETECTION_FACTS, ScheduleStatus, assess_schedule
@@ -23,6 +22,9 @@ from pmo_gates.rca.playbook import Playbook, load_playbook
 from pmo_gates.rca.profile import ProjectProfile, build_profile
 from pmo_gates.rca.registry import CauseContext, CauseFinding, CauseRegistry, Evidence, cause_registry
 from pmo_gates.rca.scan import portfolio_context, scan_projects
+from pmo_gates.rules.facts import FactParams, compute_facts
+from pmo_gates.rules.fingerprints import period_of
+from pmo_gates.rules.models import Recurrence
 from pmo_gates.store import Store, upsert
 from pmo_gates.store.models import RcaResult
 
@@ -96,10 +98,6 @@ class RcaReport(BaseModel):
         return {"projects": [project.summary() for project in self.projects]}
 
 
-def period_of(today: date) -> str:
-    return f"{today.year:04d}-{today.month:02d}"
-
-
 def analyse_portfolio(
     store: Store,
     *,
@@ -127,7 +125,7 @@ def analyse_portfolio(
         people=context.people,
         evidence_limit=work.evidence_limit,
     )
-    period = period_of(today)
+    period = period_of(Recurrence.MONTHLY, today)  # the same month key as the rules' monthly obligations
     projects = []
     for profile in profiles:
         project_facts = facts.get(profile.key, {})

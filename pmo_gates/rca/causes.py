@@ -36,6 +36,11 @@ CAUSES = (
 )
 
 
+def _n(count: int, noun: str) -> str:
+    """'1 item', '3 items'."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 class _Params(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -70,7 +75,8 @@ def dependency_blocked(
         "dependency_blocked",
         items,
         Evidence(
-            summary=f"{len(profile.blocked)} open items wait on unresolved blockers, {cross} of them on other projects",
+            summary=f"{_n(len(profile.blocked), 'open item')} waiting on unresolved blockers, "
+            f"{cross} of them on other projects",
             numbers={"blocked_items": len(profile.blocked), "cross_project": cross, "blockers": len(blockers)},
             issues=[b.key for b in profile.blocked][:limit] + blockers[:limit],
             statuses=sorted({status for b in profile.blocked for _, _, status in b.blockers if status}),
@@ -112,7 +118,7 @@ def resource_overload(
         "resource_overload",
         items,
         Evidence(
-            summary=f"{len(found)} assignees carry more than the PMO's limits "
+            summary=f"{_n(len(found), 'assignee')} over the PMO's limits "
             f"({params.max_open_items} open items, {params.max_in_progress} in progress, "
             f"{params.max_projects} projects)",
             numbers={"overloaded_people": len(found), "their_items_here": sum(len(k) for _, _, k in found)},
@@ -151,8 +157,8 @@ def scope_creep(
         "scope_creep",
         float(len(added)),
         Evidence(
-            summary=f"{len(added)} items added after the baseline of {baseline}: "
-            f"scope grew {growth:.0f}% over {profile.baseline_items} baseline items",
+            summary=f"{_n(len(added), 'item')} added after the baseline of {baseline}: "
+            f"scope grew {growth:.0f}% over {_n(profile.baseline_items, 'baseline item')}",
             numbers={
                 "added_items": len(added),
                 "baseline_items": profile.baseline_items,
@@ -196,7 +202,7 @@ def status_bottleneck(
         excess / context.cycle_norm_days,
         Evidence(
             summary=f"issues spend {mean:.1f} days in '{status}' against a norm of {norm:.1f} "
-            f"({mean / norm:.1f}x); {dwell.open_now} are there now",
+            f"({mean / norm:.1f}x); {_n(dwell.open_now, 'issue')} there now",
             numbers={
                 "status": status,
                 "mean_days": round(mean, 1),
@@ -233,7 +239,7 @@ def unstaffed_work(
         "unstaffed_work",
         float(len(due)),
         Evidence(
-            summary=f"{len(due)} open items have no assignee and are due within {params.due_within_days} days "
+            summary=f"{_n(len(due), 'open item')} without assignee due within {params.due_within_days} days "
             f"({overdue} already overdue)",
             numbers={"unassigned_due": len(due), "overdue": overdue, "unassigned_open": len(profile.unassigned)},
             issues=[u.key for u in due][:limit],
@@ -265,8 +271,8 @@ def rework(
         "rework",
         items,
         Evidence(
-            summary=f"{len(profile.rework)} items ({rate:.0f}%) were reopened or sent back: "
-            f"{profile.reopen_events} reopens, {profile.bounce_events} bounce-backs",
+            summary=f"{_n(len(profile.rework), 'item')} ({rate:.0f}%) reopened or sent back: "
+            f"{_n(profile.reopen_events, 'reopen')}, {_n(profile.bounce_events, 'bounce-back')}",
             numbers={
                 "rework_items": len(profile.rework),
                 "rate_pct": round(rate, 1),
@@ -300,7 +306,7 @@ def estimation_error(
         (profile.spent_s - profile.estimate_s) / per_item_s,
         Evidence(
             summary=f"{profile.spent_s / 3600:.0f} h logged against {profile.estimate_s / 3600:.0f} h estimated "
-            f"on {profile.estimated_items} items (+{overrun_pct:.0f}%)",
+            f"on {_n(profile.estimated_items, 'item')} (+{overrun_pct:.0f}%)",
             numbers={
                 "estimated_h": round(profile.estimate_s / 3600, 1),
                 "logged_h": round(profile.spent_s / 3600, 1),

@@ -47,8 +47,11 @@ def render_rca_comment(analysis: ProjectAnalysis) -> str:
             lines.append(f"People: {escape(', '.join(evidence.people))}")
         if evidence.projects:
             lines.append(f"Other projects: {escape(', '.join(evidence.projects))}")
-        items = evidence.details or evidence.issues
-        lines += [f"* {escape(item)}" for item in items]
+        lines += [f"* {escape(item)}" for item in evidence.details]
+        cited = " ".join(evidence.details)
+        uncited = [key for key in evidence.issues if key not in cited]
+        if uncited:
+            lines.append(f"Issues: {escape(', '.join(uncited))}")
         lines.append("")
     if analysis.remedies:
         lines.append("h4. What to do (PMO playbook)")
@@ -63,5 +66,6 @@ def _days(value: float | None) -> str:
 
 
 def _finish(lines: list[str], analysis: ProjectAnalysis) -> str:
-    lines += ["", f"_Computed by pmo-gates from the synced Jira data as of {analysis.as_of}; updated in place._"]
+    # No run date in the text: a re-run on unchanged data must leave the comment as it is.
+    lines += ["", f"_Computed by pmo-gates from the synced Jira data; kept up to date here for {analysis.period}._"]
     return "\n".join(line.rstrip() for line in lines).strip() + "\n"

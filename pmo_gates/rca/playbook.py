@@ -14,16 +14,16 @@ from pathlib import Path
 from string import Template
 from typing import Any, Literal
 
-import pmo_gates.rules
-from pmo_gates.rules.errors import RuleFileError
-from pmo_gates.rules.yaml_source import YamlDocument
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 import pmo_gates.rca.causes  # the shipped causes register on import
+import pmo_gates.rules
 from pmo_gates.rca.detect import DetectionThresholds
 from pmo_gates.rca.profile import StatusClassifier
 from pmo_gates.rca.registry import CauseRegistry, cause_registry
 from pmo_gates.rca.yamlfile import located, parse_model, read_text
+from pmo_gates.rules.errors import RuleFileError
+from pmo_gates.rules.yaml_source import YamlDocument
 
 RemedyKind = Literal[
     "efficiency_improvement",

@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from pmo_gates.rules.registry import Registry
 from pydantic import BaseModel, ConfigDict, Field
 
 from pmo_gates.rca.detect import ScheduleStatus
 from pmo_gates.rca.profile import ProjectProfile
 from pmo_gates.rca.scan import PersonLoad
+from pmo_gates.rules.registry import Registry
 
 
 class Evidence(BaseModel):

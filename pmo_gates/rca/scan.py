@@ -34,9 +34,7 @@ class IssueRow:
     assignee_id: str | None
     created: float  # days since the epoch (UTC), so intervals are plain subtraction
     resolved: float | None
-    updated: float
     due_date: date | None
-    story_points: float | None
     original_estimate_s: int | None
     time_spent_s: int | None
 
@@ -191,9 +189,7 @@ def scan_projects(
             Issue.assignee_id,
             epoch_days(Issue.created, dialect),
             epoch_days(Issue.resolved, dialect),
-            epoch_days(Issue.updated, dialect),
             Issue.due_date,
-            Issue.story_points,
             Issue.original_estimate_s,
             Issue.time_spent_s,
         )
@@ -255,18 +251,13 @@ def _project_rows(row: Any, issues: list[Any], changes: list[Any], links: list[A
                 assignee_id=r[6],
                 created=r[7],
                 resolved=r[8],
-                updated=r[9],
-                due_date=r[10],
-                story_points=r[11],
-                original_estimate_s=r[12],
-                time_spent_s=r[13],
+                due_date=r[9],
+                original_estimate_s=r[10],
+                time_spent_s=r[11],
             )
             for r in issues
         ],
-        changes=[
-            StatusChange(issue_id=r[1], at=r[2], from_status=r[3], to_status=r[4])  # type: ignore[arg-type]
-            for r in changes
-        ],
+        changes=[StatusChange(issue_id=r[1], at=r[2], from_status=r[3], to_status=r[4]) for r in changes],
         blockers=[
             BlockerLink(
                 blocked_key=r[1],

@@ -505,7 +505,7 @@ class _ProjectWriter:
             "project_manager_id": spec.team[0],
             "project_manager_name": None,
             "strategic_value": float(self.rng.randint(1, 5)),
-            "expected_roi": round(self.rng.uniform(0.05, 0.5), 3),
+            "expected_roi": round(self.rng.uniform(5, 50), 1),  # percent, as the fact reads it
             "charter_url": None,
             "budget_approved": True,
             "lessons_learned": None,

@@ -12,9 +12,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from pydantic import BaseModel, ValidationError
+
 from pmo_gates.rules.errors import RuleFileError
 from pmo_gates.rules.yaml_source import YamlDocument, load_yaml
-from pydantic import BaseModel, ValidationError
 
 M = TypeVar("M", bound=BaseModel)
 SemanticCheck = Callable[[Any, YamlDocument], list[RuleFileError]]

@@ -18,7 +18,8 @@ What is checked and what is deliberately let through (each is how real Jira beha
 - Paths outside ``/rest/api/{2,3}/`` are not Jira's REST API and are skipped: the sandbox's own
   ``/_sandbox/...`` admin API, ``/rest/agile/...``. Endpoints the spec does not list at all are reported.
   The sandbox itself exempts by name the answers that are deliberate deviations of a flavour (Cloud's
-  410 for the removed ``/search``, Data Center's 404 for Cloud-only endpoints; see ``server.py``).
+  410 for the removed ``/search``, Data Center's 404 for Cloud-only endpoints; see ``server.py``). The old
+  ``/search`` that Data Center serves is still in this copy of the spec (deprecated), so it is checked.
 """
 
 from __future__ import annotations
@@ -164,10 +165,10 @@ class JiraContract:
         path, _, _ = self._split(url)
         if path is None:
             return None
-        found = self._template(path)
-        if found is None or method.lower() not in self._raw["paths"][found]:
-            return None
-        return found
+        wanted = method.lower()
+        return next(
+            (t for pattern, t in self._templates if pattern.match(path) and wanted in self._raw["paths"][t]), None
+        )
 
     # -- internals --------------------------------------------------------------------------------------
 

@@ -132,7 +132,7 @@ class FieldWriter:
             if name in self.errors:
                 continue
             if name.startswith("customfield_"):
-                definition = self.state.field_def(name)
+                definition = self.state.site.field_def(name)
                 if definition is None:
                     self.errors[name] = (
                         f"Field '{name}' cannot be set. It is not on the appropriate screen, or unknown."
@@ -154,11 +154,11 @@ class FieldWriter:
 
     def _project(self, raw: Any) -> Any:
         ref = raw.get("key") or raw.get("id") if isinstance(raw, dict) else raw
-        project = self.state.project(str(ref)) if ref is not None else None
+        project = self.state.site.project(str(ref)) if ref is not None else None
         if project is None:
             self.errors["project"] = "Specify a valid project ID or key"
             return None
-        return self.state.project_ref(project)
+        return self.state.site.project_ref(project)
 
     def _issuetype(self, raw: Any) -> Any:
         found = self._named(raw, self.state.issue_types())
@@ -241,9 +241,9 @@ class FieldWriter:
             self.errors[name] = 'Specify the user as an object, e.g. {"accountId": "..."}.'
             return None
         if raw.get("accountId") is not None:
-            user = self.state.user(str(raw["accountId"]))
+            user = self.state.site.user(str(raw["accountId"]))
         elif self.flavour == "dc":
-            user = self.state.user(str(raw["name"]))
+            user = self.state.site.user(str(raw["name"]))
         else:
             self.errors[name] = "Specify a valid value for the user: use accountId (usernames are not supported)."
             return None
@@ -251,7 +251,7 @@ class FieldWriter:
             shown = raw.get("accountId") or raw.get("name")
             self.errors[name] = f"User '{shown}' does not exist."
             return None
-        return self.state.user_ref(user)
+        return self.state.site.user_ref(user)
 
     def _duedate(self, raw: Any) -> Any:
         if raw in (None, ""):
@@ -278,7 +278,7 @@ class FieldWriter:
         return raw
 
     def _custom(self, field_id: str, definition: dict[str, Any], raw: Any) -> Any:
-        schema = definition.get("json_schema") or definition.get("schema") or {}
+        schema = definition.get("schema") or {}
         type_, custom = schema.get("type"), str(schema.get("custom", "")).rsplit(":", 1)[-1]
         if raw is None:
             return None
@@ -292,7 +292,7 @@ class FieldWriter:
             return self._user(field_id, raw)
         if type_ == "option":
             value = raw.get("value") if isinstance(raw, dict) else raw
-            option = self.state.option(
+            option = self.state.site.option(
                 field_id, value=value, option_id=raw.get("id") if isinstance(raw, dict) else None
             )
             if option is None:

@@ -91,31 +91,38 @@ def generate_portfolio(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pmo_gates.sandbox.generate", description=__doc__.split("\n")[0])
-    parser.add_argument("--projects", type=int, required=True)
-    parser.add_argument("--issues-per-project", type=int, required=True)
+    parser.add_argument(
+        "--sample", action="store_true", help="rewrite the bundled sample (after changing the generator)"
+    )
+    parser.add_argument("--projects", type=int)
+    parser.add_argument("--issues-per-project", type=int)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--today", type=date.fromisoformat, default=SAMPLE_TODAY, help="export date, yyyy-mm-dd")
-    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--out", type=Path)
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--compact", dest="compact", action="store_true", default=None, help="leave out display data")
     size.add_argument("--full", dest="compact", action="store_false", help="keep display data at any size")
     args = parser.parse_args(argv)
-    compact = (
-        args.compact if args.compact is not None else args.projects * args.issues_per_project >= COMPACT_FROM_ISSUES
-    )
     began = time.perf_counter()
-    snap = generate_portfolio(
-        projects=args.projects,
-        issues_per_project=args.issues_per_project,
-        seed=args.seed,
-        today=args.today,
-        compact=compact,
-    )
-    snap.dump(args.out)
+    if args.sample:
+        out = args.out or sample_portfolio_path()
+        snap = generate_sample()
+    else:
+        if args.projects is None or args.issues_per_project is None or args.out is None:
+            parser.error("--projects, --issues-per-project and --out are required (or use --sample)")
+        out = args.out
+        big = args.projects * args.issues_per_project >= COMPACT_FROM_ISSUES
+        snap = generate_portfolio(
+            projects=args.projects,
+            issues_per_project=args.issues_per_project,
+            seed=args.seed,
+            today=args.today,
+            compact=args.compact if args.compact is not None else big,
+        )
+    snap.dump(out)
     seconds = time.perf_counter() - began
-    megabytes = args.out.stat().st_size / 1e6
     counts = f"{len(snap.projects)} projects, {len(snap.issues)} issues"
-    print(f"wrote {args.out}: {counts}, {megabytes:.1f} MB in {seconds:.1f}s")
+    print(f"wrote {out}: {counts}, {out.stat().st_size / 1e6:.1f} MB in {seconds:.1f}s")
     return 0
 
 

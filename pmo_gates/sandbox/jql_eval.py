@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from pmo_gates.sandbox import catalog
@@ -40,19 +41,95 @@ DEFAULT_ORDER = (SortKey("key", ascending=False),)
 _KEY_RE = re.compile(r"^([A-Za-z][A-Za-z0-9_]*)-(\d+)$")
 
 
+class JqlSite:
+    """What compiling needs to know about a site; built once per state load and shared by requests.
+
+    The caches it fills (user identities, the sets of known values) are only ever added to with values
+    derived from immutable catalogs, so concurrent requests may share it.
+    """
+
+    def __init__(
+        self,
+        *,
+        projects: list[dict[str, Any]],
+        users: list[dict[str, Any]],
+        fields: list[dict[str, Any]],
+        statuses: list[dict[str, Any]],
+        issue_types: list[dict[str, Any]],
+        priorities: list[dict[str, Any]],
+        issue_exists: Callable[[str], bool] = lambda key_or_id: True,
+    ) -> None:
+        self.projects = projects
+        self.users = users
+        self.fields = fields
+        self.statuses = statuses
+        self.issue_types = issue_types
+        self.priorities = priorities
+        self.issue_exists = issue_exists
+        self._user_ids: dict[str, frozenset[str]] = {}
+        self.user_catalog = {
+            u.get("accountId") or u.get("name"): u for u in users if u.get("accountId") or u.get("name")
+        }
+        self.custom: dict[str, dict[str, Any]] = {}
+        for f in fields:
+            if f.get("custom"):
+                self.custom[f["name"].lower()] = f
+                self.custom[f["id"].lower()] = f
+                self.custom[f"cf[{f['id'].rsplit('_', 1)[-1]}]"] = f
+        self.epic_link_id = next(
+            (f["id"] for f in fields if str((f.get("schema") or {}).get("custom", "")).endswith(":gh-epic-link")),
+            None,
+        )
+
+    def user_identities(self, user: Any) -> frozenset[str] | None:
+        """Every way JQL may name a user: accountId, login name and key, display name, e-mail (lower case)."""
+        if not user:
+            return None
+        ident = user.get("accountId") or user.get("name") or user.get("key") or ""
+        cached = self._user_ids.get(ident)
+        if cached is None:
+            full = {**self.user_catalog.get(ident, {}), **user}
+            cached = frozenset(
+                str(full[k]).lower() for k in ("accountId", "name", "key", "displayName", "emailAddress") if full.get(k)
+            )
+            self._user_ids[ident] = cached
+        return cached
+
+    @cached_property
+    def known_users(self) -> set[str]:
+        known: set[str] = set()
+        for user in self.users:
+            known |= self.user_identities(user) or set()
+        return known
+
+    @cached_property
+    def known_projects(self) -> set[str]:
+        return {str(p[k]).lower() for p in self.projects for k in ("key", "id", "name") if p.get(k)}
+
+    @cached_property
+    def known_statuses(self) -> set[str]:
+        return _known_names(self.statuses)
+
+    @cached_property
+    def known_issue_types(self) -> set[str]:
+        return _known_names(self.issue_types)
+
+    @cached_property
+    def known_priorities(self) -> set[str]:
+        return _known_names(self.priorities)
+
+
 @dataclass
 class JqlContext:
-    """What the compiler needs to know about the site (built by the state for each search)."""
+    """One compilation: the site, the time relative dates count from, and who ``currentUser()`` is."""
 
+    site: JqlSite
     now: datetime
     current_user: dict[str, Any] | None
-    projects: list[dict[str, Any]]
-    users: list[dict[str, Any]]
-    fields: list[dict[str, Any]]
-    statuses: list[dict[str, Any]]
-    issue_types: list[dict[str, Any]]
-    priorities: list[dict[str, Any]]
-    issue_exists: Callable[[str], bool] = lambda key_or_id: True
+
+
+def _known_names(objects: Iterable[dict[str, Any]]) -> set[str]:
+    return {str(o[k]).lower() for o in objects for k in ("name", "id") if o.get(k) is not None}
 
 
 @dataclass(frozen=True)
@@ -131,21 +208,7 @@ class JqlCompiler:
 
     def __init__(self, ctx: JqlContext) -> None:
         self.ctx = ctx
-        self._user_ids: dict[str, frozenset[str]] = {}
-        self._user_catalog = {
-            u.get("accountId") or u.get("name"): u for u in ctx.users if u.get("accountId") or u.get("name")
-        }
-        self._custom = {}
-        for f in ctx.fields:
-            if f.get("custom"):
-                self._custom[f["name"].lower()] = f
-                self._custom[f["id"].lower()] = f
-                custom_id = f["id"].rsplit("_", 1)[-1]
-                self._custom[f"cf[{custom_id}]"] = f
-        self._epic_link_id = next(
-            (f["id"] for f in ctx.fields if (f.get("schema") or {}).get("custom", "").endswith(":gh-epic-link")),
-            None,
-        )
+        self.site = ctx.site
         self._fields = self._system_fields()
 
     # -- public -----------------------------------------------------------------------------------------
@@ -166,8 +229,9 @@ class JqlCompiler:
 
     def _system_fields(self) -> dict[str, _Field]:
         status_order = {name: i for i, name in enumerate(catalog.STATUSES)}
-        priority_rank = {p["name"]: len(self.ctx.priorities) - i for i, p in enumerate(self.ctx.priorities)}
-        users = self._user_identities
+        site = self.site
+        priority_rank = {p["name"]: len(site.priorities) - i for i, p in enumerate(site.priorities)}
+        users = site.user_identities
 
         def one(getter: Callable[[dict[str, Any]], Any]) -> Callable[[Issue], list[Any]]:
             def read(issue: Issue) -> list[Any]:
@@ -179,7 +243,7 @@ class JqlCompiler:
         def named(obj: Any) -> frozenset[str] | None:
             if not obj:
                 return None
-            return frozenset(str(obj[k]).lower() for k in ("name", "id", "key", "value") if obj.get(k) is not None)
+            return _identities(obj, ("name", "id", "key", "value"))
 
         def sort_name(name: str) -> Callable[[Issue], Any]:
             def read(issue: Issue) -> Any:
@@ -197,7 +261,7 @@ class JqlCompiler:
 
         def user_field(name: str) -> _Field:
             return _Field(
-                name, "name", one(lambda f: users(f.get(name))), sort_user(name), self._known_users, is_user=True
+                name, "name", one(lambda f: users(f.get(name))), sort_user(name), lambda: site.known_users, is_user=True
             )
 
         def when(name: str) -> Callable[[Issue], list[Any]]:
@@ -211,12 +275,10 @@ class JqlCompiler:
             return read
 
         def project_ids(f: dict[str, Any]) -> frozenset[str] | None:
-            p = f.get("project") or {}
-            return frozenset(str(p[k]).lower() for k in ("key", "id", "name") if p.get(k))
+            return _identities(f.get("project") or {}, ("key", "id", "name"))
 
         def category(f: dict[str, Any]) -> frozenset[str] | None:
-            cat = (f.get("status") or {}).get("statusCategory") or {}
-            return frozenset(str(cat[k]).lower() for k in ("key", "name", "id") if cat.get(k) is not None)
+            return _identities((f.get("status") or {}).get("statusCategory") or {}, ("key", "name", "id"))
 
         def parent_keys(f: dict[str, Any]) -> frozenset[str] | None:
             parent = f.get("parent")
@@ -224,8 +286,8 @@ class JqlCompiler:
 
         def epic_keys(f: dict[str, Any]) -> frozenset[str] | None:
             keys = set()
-            if self._epic_link_id and f.get(self._epic_link_id):
-                keys.add(str(f[self._epic_link_id]).lower())
+            if site.epic_link_id and f.get(site.epic_link_id):
+                keys.add(str(f[site.epic_link_id]).lower())
             parent = f.get("parent") or {}
             if ((parent.get("fields") or {}).get("issuetype") or {}).get("name") == "Epic":
                 keys.add(parent["key"].lower())
@@ -242,10 +304,13 @@ class JqlCompiler:
 
             return read
 
-        catalog_of = self._known_names
         fields = {
             "project": _Field(
-                "project", "name", one(project_ids), lambda i: i["fields"]["project"].get("key"), self._known_projects
+                "project",
+                "name",
+                one(project_ids),
+                lambda i: i["fields"]["project"].get("key"),
+                lambda: site.known_projects,
             ),
             "key": _Field("key", "key", lambda i: [frozenset({i["key"].lower(), str(i["id"])})], key_sort, None),
             "id": _Field("id", "number", lambda i: [float(i["id"])], lambda i: int(i["id"])),
@@ -254,14 +319,14 @@ class JqlCompiler:
                 "name",
                 one(lambda f: named(f.get("issuetype"))),
                 sort_name("issuetype"),
-                lambda: catalog_of(self.ctx.issue_types),
+                lambda: site.known_issue_types,
             ),
             "status": _Field(
                 "status",
                 "name",
                 one(lambda f: named(f.get("status"))),
                 lambda i: status_order.get(i["fields"]["status"]["name"], len(status_order)),
-                lambda: catalog_of(self.ctx.statuses),
+                lambda: site.known_statuses,
             ),
             "statuscategory": _Field(
                 "statusCategory",
@@ -281,14 +346,14 @@ class JqlCompiler:
                 "name",
                 one(lambda f: named(f.get("priority"))),
                 lambda i: priority_rank.get((i["fields"].get("priority") or {}).get("name", "")),
-                lambda: catalog_of(self.ctx.priorities),
+                lambda: site.known_priorities,
             ),
             "resolution": _Field(
                 "resolution",
                 "name",
                 one(lambda f: named(f.get("resolution"))),
                 sort_name("resolution"),
-                lambda: {*catalog_of([catalog.DONE_RESOLUTION]), "unresolved"},
+                lambda: {*_known_names([catalog.DONE_RESOLUTION]), "unresolved"},
             ),
             "created": _Field("created", "datetime", when("created"), when_sort("created")),
             "updated": _Field("updated", "datetime", when("updated"), when_sort("updated")),
@@ -309,6 +374,8 @@ class JqlCompiler:
             "epic link": _Field("Epic Link", "key", one(epic_keys)),
             "summary": _Field("summary", "text", text("summary"), lambda i: i["fields"].get("summary", "").lower()),
             "text": _Field("text", "text", text("summary", "description", "environment")),
+            # Jira Software's board order; the sandbox ranks by creation (id), which is where new issues go.
+            "rank": _Field("Rank", "number", lambda i: [], lambda i: int(i["id"])),
         }
         aliases = {
             "type": "issuetype",
@@ -326,7 +393,7 @@ class JqlCompiler:
         lowered = name.lower()
         if lowered in self._fields:
             return self._fields[lowered]
-        custom = self._custom.get(lowered)
+        custom = self.site.custom.get(lowered)
         if custom is None:
             raise JqlError(f"Field '{name}' does not exist or you do not have permission to view it.")
         return self._custom_field(custom)
@@ -368,9 +435,9 @@ class JqlCompiler:
             return _Field(
                 label,
                 "name",
-                lambda i: [self._user_identities(v) for v in values(i)],
+                lambda i: [self.site.user_identities(v) for v in values(i)],
                 lambda i: str(v[0].get("displayName", "")).lower() if (v := values(i)) else None,
-                self._known_users,
+                lambda: self.site.known_users,
                 is_user=True,
             )
         if custom_type == "gh-sprint":
@@ -396,34 +463,6 @@ class JqlCompiler:
             return str(first.get("value") or first.get("name") or "").lower() if isinstance(first, dict) else str(first)
 
         return _Field(label, "name", lambda i: [option_ids(v) for v in values(i)], option_sort)
-
-    # -- identities -------------------------------------------------------------------------------------
-
-    def _user_identities(self, user: Any) -> frozenset[str] | None:
-        if not user:
-            return None
-        ident = user.get("accountId") or user.get("name") or user.get("key") or ""
-        cached = self._user_ids.get(ident)
-        if cached is None:
-            full = {**self._user_catalog.get(ident, {}), **user}
-            cached = frozenset(
-                str(full[k]).lower() for k in ("accountId", "name", "key", "displayName", "emailAddress") if full.get(k)
-            )
-            self._user_ids[ident] = cached
-        return cached
-
-    def _known_users(self) -> set[str]:
-        known: set[str] = set()
-        for user in self.ctx.users:
-            known |= self._user_identities(user) or set()
-        return known
-
-    def _known_projects(self) -> set[str]:
-        return {str(p[k]).lower() for p in self.ctx.projects for k in ("key", "id", "name") if p.get(k)}
-
-    @staticmethod
-    def _known_names(objects: Iterable[dict[str, Any]]) -> set[str]:
-        return {str(o[k]).lower() for o in objects for k in ("name", "id") if o.get(k) is not None}
 
     # -- clauses ----------------------------------------------------------------------------------------
 
@@ -485,7 +524,7 @@ class JqlCompiler:
                 continue
             if spec.known is not None and text not in spec.known():
                 raise JqlError(f"The value '{operand.text}' does not exist for the field '{clause.field}'.")
-            if spec.name == "key" and not self.ctx.issue_exists(operand.text):
+            if spec.name == "key" and not self.site.issue_exists(operand.text):
                 raise JqlError(f"An issue with key '{operand.text}' does not exist for field '{clause.field}'.")
             wanted.add(text)
         return frozenset(wanted)
@@ -501,7 +540,7 @@ class JqlCompiler:
         name = fn.name.lower()
         if name == "currentuser" and spec.is_user:
             user = self.ctx.current_user
-            return set(self._user_identities(user) or {"\0nobody"}) if user else {"\0nobody"}
+            return set(self.site.user_identities(user) or {"\0nobody"}) if user else {"\0nobody"}
         if name in ("opensprints", "closedsprints") and spec.kind == "name":
             return {f"\0sprint:{name}"}
         raise JqlError(f"Unable to find JQL function '{fn.name}()'.")
@@ -542,7 +581,8 @@ class JqlCompiler:
             "<=": lambda a, b: a <= b,
         }[op]
         if spec.name == "priority":
-            rank = {p["name"].lower(): len(self.ctx.priorities) - i for i, p in enumerate(self.ctx.priorities)}
+            priorities = self.site.priorities
+            rank = {p["name"].lower(): len(priorities) - i for i, p in enumerate(priorities)}
             if not isinstance(operand, Value) or operand.text.lower() not in rank:
                 shown = operand.text if isinstance(operand, Value) else operand.name
                 raise JqlError(f"The value '{shown}' does not exist for the field '{clause.field}'.")
@@ -634,8 +674,13 @@ class JqlCompiler:
     def _project_keys(self, texts: frozenset[str]) -> frozenset[str]:
         wanted = {t.lower() for t in texts}
         return frozenset(
-            p["key"] for p in self.ctx.projects if {str(p.get(k, "")).lower() for k in ("key", "id", "name")} & wanted
+            p["key"] for p in self.site.projects if {str(p.get(k, "")).lower() for k in ("key", "id", "name")} & wanted
         )
+
+
+def _identities(obj: dict[str, Any], keys: tuple[str, ...]) -> frozenset[str]:
+    """The lower-cased names and ids of a status, project or option object."""
+    return frozenset(str(obj[k]).lower() for k in keys if obj.get(k) is not None)
 
 
 def _plain(value: Any) -> str:

@@ -65,7 +65,7 @@ class FieldSelection:
         if self.everything:
             chosen = list(issue_fields)
         elif self.navigable:
-            chosen = [f for f in issue_fields if (state.field_def(f) or {}).get("navigable", True)]
+            chosen = [f for f in issue_fields if (state.site.field_def(f) or {}).get("navigable", True)]
             chosen += [f for f in self.wanted if f in issue_fields and f not in chosen]
         else:
             chosen = [f for f in self.wanted if f not in ("id", "key")]
@@ -116,7 +116,7 @@ class IssueRenderer:
             fields: dict[str, Any] = {}
             for field_id in self.selection.field_ids(stored, self.state):
                 fields[field_id] = self.field_value(field_id, stored.get(field_id))
-                definition = self.state.field_def(field_id)
+                definition = self.state.site.field_def(field_id)
                 self.names[field_id] = definition["name"] if definition else field_id
             out["fields"] = fields
         if "changelog" in self.expand:

@@ -117,6 +117,7 @@ class SandboxServer:
         if self._httpd is None:
             return
         self._httpd.shutdown()
+        self._httpd.close_connections()
         self._httpd.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
@@ -218,7 +219,24 @@ class _HTTPServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], handler: type, sandbox: SandboxServer, family: int) -> None:
         self.address_family = family
         self.sandbox = sandbox
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
         super().__init__(address, handler)
+
+    def track(self, connection: socket.socket, *, open_: bool) -> None:
+        with self._open_lock:
+            if open_:
+                self._open.add(connection)
+            else:
+                self._open.discard(connection)
+
+    def close_connections(self) -> None:
+        """End kept-alive connections, so no client keeps talking to a stopped sandbox."""
+        with self._open_lock:
+            connections, self._open = list(self._open), set()
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -226,11 +244,18 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "pmo-gates-sandbox"
     sys_version = ""
     wbufsize = -1  # headers and body leave in one write (handle_one_request flushes)
+    timeout = 120  # an idle kept-alive connection is closed after this many seconds
     server: _HTTPServer
 
     def setup(self) -> None:
         super().setup()
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.server.track(self.connection, open_=True)
+
+    def finish(self) -> None:
+        self.server.track(self.connection, open_=False)
+        with contextlib.suppress(OSError):  # the client may be gone already
+            super().finish()
 
     def log_message(self, format: str, *args: Any) -> None:
         return  # requests are recorded in sb.requests; stderr access logs would only add noise
@@ -259,11 +284,7 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length > 0 else b""
         method = self.command
         if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
-            if not sb.authorized(self.headers.get("Authorization")):
-                self._send(Reply(401, {"errorMessages": [_UNAUTHORIZED], "errors": {}}), None)
-                return
-            body = json.loads(raw) if raw.strip() else None
-            self._send(handle_admin(sb, method, path, query, body), None)
+            self._send(self._admin(sb, method, path, query, raw), None)
             return
         request_headers = dict(self.headers.items())
         if sb.contract is not None:
@@ -294,6 +315,16 @@ class _Handler(BaseHTTPRequestHandler):
             self._drop()
         else:
             self._write(reply, data)
+
+    def _admin(self, sb: SandboxServer, method: str, path: str, query: dict[str, list[str]], raw: bytes) -> Reply:
+        """The ``/_sandbox`` admin API: same credentials as Jira's, never faulted, recorded or checked."""
+        if not sb.authorized(self.headers.get("Authorization")):
+            return Reply(401, {"errorMessages": [_UNAUTHORIZED], "errors": {}})
+        try:
+            body = json.loads(raw) if raw.strip() else None
+        except ValueError:
+            return Reply(400, {"errorMessages": ["The request body is not JSON."], "errors": {}})
+        return handle_admin(sb, method, path, query, body)
 
     def _answer(
         self, sb: SandboxServer, method: str, path: str, query: dict[str, list[str]], raw: bytes

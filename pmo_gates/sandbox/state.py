@@ -29,17 +29,18 @@ from typing import Any
 
 from pmo_gates.sandbox import catalog
 from pmo_gates.sandbox.field_input import FieldErrors, FieldWriter
-from pmo_gates.sandbox.gc_pause import gc_paused
+from pmo_gates.sandbox.gc_pause import freeze_long_lived, gc_paused
 from pmo_gates.sandbox.history import UNTRACKED, change_item
 from pmo_gates.sandbox.jira_time import format_datetime, parse_datetime, utc_now
 from pmo_gates.sandbox.jql import parse
 from pmo_gates.sandbox.jql_eval import CompiledQuery, JqlCompiler, JqlContext
 from pmo_gates.sandbox.search_engine import SearchEngine
+from pmo_gates.sandbox.site_catalog import SiteCatalog
 from pmo_gates.sandbox.snapshot import Snapshot
 
 PROPERTY_VALUE_LIMIT = 32_768
 PROPERTY_KEY_LIMIT = 255
-_ACTOR_ID = "557058:pmo-gates-sandbox"
+FREEZE_FROM_ISSUES = 20_000
 
 
 class IssueNotFound(LookupError):
@@ -79,66 +80,47 @@ class SandboxState:
         """Back to the snapshot: every write, comment, property and link made since is forgotten."""
         with self.lock, gc_paused():
             snap = self.snapshot
-            self._fields = [f.model_dump(by_alias=True, exclude_unset=True) for f in snap.fields]
-            self._field_by_id = {f["id"]: f for f in self._fields}
-            self._projects = [p.model_dump(by_alias=True, exclude_unset=True) for p in snap.projects]
-            self._project_by_ref = {p["key"]: p for p in self._projects} | {str(p["id"]): p for p in self._projects}
-            self._users = [u.model_dump(by_alias=True, exclude_unset=True) for u in snap.users]
-            self.actor = self._find_or_add_actor()
-            self._user_by_ref: dict[str, dict[str, Any]] = {}
-            for user in self._users:
-                for ref in (user.get("accountId"), user.get("name"), user.get("key")):
-                    if ref:
-                        self._user_by_ref.setdefault(str(ref), user)
-            self._link_types = [t.model_dump(by_alias=True, exclude_unset=True) for t in snap.issue_link_types]
+            project_keys = {str(p.id): p.key for p in snap.projects}
             self._issues: dict[int, dict[str, Any]] = {}
             self._ids_by_key: dict[str, int] = {}
-            self._project_ids: dict[str, dict[int, None]] = {p["key"]: {} for p in self._projects}
+            self._project_ids: dict[str, dict[int, None]] = {p.key: {} for p in snap.projects}
             self._properties: dict[int, dict[str, Any]] = {}
             self._links: dict[str, tuple[int, int, dict[str, Any]]] = {}
-            self._options: dict[str, dict[str, dict[str, Any]]] = {}
             updated: list[tuple[float, int]] = []
+            numbers: dict[str, int] = {}
             for issue in snap.issues:
                 issue_id = int(issue["id"])
                 self._issues[issue_id] = issue
-                self._ids_by_key[issue["key"].upper()] = issue_id
-                project_key = issue["fields"]["project"].get("key") or self._project_key_of(issue)
+                key = issue["key"].upper()
+                self._ids_by_key[key] = issue_id
+                project = issue["fields"]["project"]
+                project_key = project.get("key") or project_keys.get(str(project.get("id")), key.rsplit("-", 1)[0])
                 self._project_ids.setdefault(project_key, {})[issue_id] = None
+                prefix, _, number = key.rpartition("-")
+                if number.isdigit() and int(number) > numbers.get(prefix, 0):
+                    numbers[prefix] = int(number)
                 updated.append((parse_datetime(issue["fields"]["updated"]).timestamp(), issue_id))
                 if issue.get("properties"):
                     self._properties[issue_id] = dict(issue["properties"])
                 self._index_links(issue_id, issue)
             updated.sort()
             self._updated = updated
-            self._derive_catalogs()
+            self.site = SiteCatalog(
+                snap,
+                self._issues.values(),
+                flavour=self.flavour,
+                base_url=self.base_url,
+                actor_email=self.actor_email,
+                issue_exists=lambda ref: self.issue(ref) is not None,
+            )
             self._next_issue_id = max(self._issues, default=10000) + 1
-            self._next_number = {key: self._max_number(key) + 1 for key in self._project_ids}
-            self._next_history_id = self._max_nested_id("changelog") + 1
-            self._next_comment_id = self._max_nested_id("comment") + 1
+            self._next_number = {key: numbers.get(key, 0) + 1 for key in self._project_ids}
+            # Found on the first write: scanning 200,000 changelogs at load would take seconds.
+            self._next_ids: dict[str, int] = {}
             self._next_link_id = max((int(i) for i in self._links if i.isdigit()), default=10000) + 1
             self.version += 1
-
-    def _find_or_add_actor(self) -> dict[str, Any]:
-        """The user the sandbox acts as for API calls (``GET /myself``): the auth e-mail's user if known."""
-        for user in self._users:
-            if self.actor_email and user.get("emailAddress", "").lower() == self.actor_email.lower():
-                return user
-        actor = {
-            "accountId": _ACTOR_ID,
-            "accountType": "atlassian",
-            "name": "pmo-automation",
-            "key": "pmo-automation",
-            "displayName": "PMO Automation",
-            "emailAddress": self.actor_email or "pmo-automation@example.com",
-            "active": True,
-            "timeZone": "UTC",
-        }
-        self._users.append(actor)
-        return actor
-
-    def _project_key_of(self, issue: dict[str, Any]) -> str:
-        project = self._project_by_ref.get(str(issue["fields"]["project"].get("id")))
-        return project["key"] if project else issue["key"].rsplit("-", 1)[0]
+        if len(self._issues) >= FREEZE_FROM_ISSUES:
+            freeze_long_lived()
 
     def _index_links(self, issue_id: int, issue: dict[str, Any]) -> None:
         for link in issue["fields"].get("issuelinks") or []:
@@ -146,43 +128,12 @@ class SandboxState:
             if other and link.get("id") is not None:  # this issue is the link's source (inward side)
                 self._links[str(link["id"])] = (issue_id, int(other["id"]), link.get("type") or {})
 
-    def _derive_catalogs(self) -> None:
-        snap, base = self.snapshot, self.base_url
-        seen: dict[str, dict[str, dict[str, Any]]] = {"status": {}, "priority": {}, "issuetype": {}}
-        for issue in self._issues.values():
-            fields = issue["fields"]
-            for name, table in seen.items():
-                obj = fields.get(name)
-                if obj and obj.get("name") and obj["name"] not in table:
-                    table[obj["name"]] = obj
-            for field_id, value in fields.items():
-                if field_id.startswith("customfield_") and isinstance(value, dict) and "value" in value:
-                    self._options.setdefault(field_id, {}).setdefault(str(value["value"]), value)
-        self._statuses = snap.statuses or _merge_by_name(
-            seen["status"].values(), (catalog.status_object(n, base) for n in catalog.STATUSES)
-        )
-        self._priorities = snap.priorities or _merge_by_name(
-            (catalog.priority_object(n, base) for n in catalog.PRIORITIES), seen["priority"].values()
-        )
-        project_types = [t for p in self._projects for t in p.get("issueTypes") or []]
-        self._issue_types = snap.issue_types or _merge_by_name(
-            project_types, seen["issuetype"].values(), (catalog.issue_type_object(n, base) for n in catalog.ISSUE_TYPES)
-        )
-        if not self._link_types:
-            self._link_types = [catalog.link_type_object(n, base) for n in catalog.LINK_TYPES]
-        self._status_by_name = {s["name"]: s for s in self._statuses}
-        self._resolution = next(
-            (
-                i["fields"]["resolution"]
-                for i in self._issues.values()
-                if (i["fields"].get("resolution") or {}).get("name") == "Done"
-            ),
-            catalog.resolution_object(base),
-        )
-
-    def _max_number(self, project_key: str) -> int:
-        numbers = [int(self._issues[i]["key"].rsplit("-", 1)[1]) for i in self._project_ids[project_key]]
-        return max(numbers, default=0)
+    def _new_id(self, kind: str) -> str:
+        """A fresh changelog history or comment id, above every id in the snapshot."""
+        if kind not in self._next_ids:
+            self._next_ids[kind] = self._max_nested_id(kind) + 1
+        self._next_ids[kind] += 1
+        return str(self._next_ids[kind] - 1)
 
     def _max_nested_id(self, kind: str) -> int:
         best = 100000
@@ -198,30 +149,35 @@ class SandboxState:
 
     # -- reads ------------------------------------------------------------------------------------------
 
+    @property
+    def actor(self) -> dict[str, Any]:
+        """The user API calls act as (``GET /myself``)."""
+        return self.site.actor
+
     def projects(self) -> list[dict[str, Any]]:
         """``GET /project`` objects."""
-        return list(self._projects)
+        return list(self.site.projects)
 
     def users(self) -> list[dict[str, Any]]:
-        """The snapshot's users plus the sandbox's own actor (``GET /myself``)."""
-        return list(self._users)
+        """The snapshot's users plus the sandbox's own actor."""
+        return list(self.site.users)
 
     def fields(self) -> list[dict[str, Any]]:
         """``GET /field``."""
-        return list(self._fields)
+        return list(self.site.fields)
 
     def statuses(self) -> list[dict[str, Any]]:
-        return list(self._statuses)
+        return list(self.site.statuses)
 
     def priorities(self) -> list[dict[str, Any]]:
         """Highest first."""
-        return list(self._priorities)
+        return list(self.site.priorities)
 
     def issue_types(self) -> list[dict[str, Any]]:
-        return list(self._issue_types)
+        return list(self.site.issue_types)
 
     def link_types(self) -> list[dict[str, Any]]:
-        return list(self._link_types)
+        return list(self.site.link_types)
 
     def issue(self, key_or_id: str | int) -> dict[str, Any] | None:
         """The issue with this key (any case) or numeric id, or None."""
@@ -256,31 +212,6 @@ class SandboxState:
     def by_id(self, issue_id: int) -> dict[str, Any] | None:
         return self._issues.get(issue_id)
 
-    def project(self, ref: str) -> dict[str, Any] | None:
-        return self._project_by_ref.get(ref) or self._project_by_ref.get(ref.upper())
-
-    def user(self, ref: str) -> dict[str, Any] | None:
-        return self._user_by_ref.get(ref)
-
-    def field_def(self, field_id: str) -> dict[str, Any] | None:
-        return self._field_by_id.get(field_id)
-
-    def status(self, name: str) -> dict[str, Any] | None:
-        return self._status_by_name.get(name)
-
-    def option(self, field_id: str, *, value: Any, option_id: Any = None) -> dict[str, Any] | None:
-        """A select field's option by value or id; a new value gets a new option (we do not know the list)."""
-        options = self._options.setdefault(field_id, {})
-        for option in options.values():
-            if (option_id is not None and str(option.get("id")) == str(option_id)) or option.get("value") == value:
-                return option
-        if value is None:
-            return None
-        new_id = str(20000 + sum(len(o) for o in self._options.values()))
-        option = {"self": f"{self.base_url}/rest/api/2/customFieldOption/{new_id}", "value": value, "id": new_id}
-        options[str(value)] = option
-        return option
-
     def comments(self, key: str) -> list[dict[str, Any]]:
         return list((self.require(key)["fields"].get("comment") or {}).get("comments") or [])
 
@@ -312,36 +243,6 @@ class SandboxState:
 
     # -- references as Jira embeds them -----------------------------------------------------------------
 
-    def project_ref(self, project: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "self": f"{self.base_url}/rest/api/2/project/{project['id']}",
-            "id": str(project["id"]),
-            "key": project["key"],
-            "name": project["name"],
-            "projectTypeKey": project.get("projectTypeKey", "software"),
-            "simplified": bool(project.get("simplified", False)),
-        }
-
-    def user_ref(self, user: dict[str, Any]) -> dict[str, Any]:
-        """A user embedded in an issue: Cloud shows accountId only, Data Center its name and key."""
-        ref: dict[str, Any] = {}
-        if self.flavour == "cloud" and user.get("accountId"):
-            ref["self"] = f"{self.base_url}/rest/api/2/user?accountId={user['accountId']}"
-            ref["accountId"] = user["accountId"]
-            ref["accountType"] = user.get("accountType", "atlassian")
-        else:
-            name = user.get("name") or user.get("accountId")
-            ref["self"] = f"{self.base_url}/rest/api/2/user?username={name}"
-            ref.update(name=name, key=user.get("key") or name)
-            if user.get("accountId"):
-                ref["accountId"] = user["accountId"]
-            if user.get("emailAddress"):
-                ref["emailAddress"] = user["emailAddress"]
-        ref.update(displayName=user.get("displayName", ""), active=bool(user.get("active", True)))
-        if user.get("timeZone"):
-            ref["timeZone"] = user["timeZone"]
-        return ref
-
     def issue_ref(self, issue: dict[str, Any]) -> dict[str, Any]:
         """An issue as links and ``parent`` embed it (with its current summary, status and type)."""
         f = issue["fields"]
@@ -354,12 +255,12 @@ class SandboxState:
 
     def _author(self, author: str | dict[str, Any] | None) -> dict[str, Any]:
         if author is None:
-            return self.user_ref(self.actor)
+            return self.site.user_ref(self.actor)
         ref = author if isinstance(author, str) else (author.get("accountId") or author.get("name") or "")
-        user = self.user(str(ref))
+        user = self.site.user(str(ref))
         if user is None:
             raise FieldErrors({"author": f"User '{ref}' does not exist."})
-        return self.user_ref(user)
+        return self.site.user_ref(user)
 
     # -- issue writes -----------------------------------------------------------------------------------
 
@@ -387,8 +288,8 @@ class SandboxState:
             self._next_issue_id += 1
             number = self._next_number.get(project_key, 1)
             self._next_number[project_key] = number + 1
-            initial = self._status_by_name.get(catalog.INITIAL_STATUS) or self._statuses[0]
-            default_priority = next((p for p in self._priorities if p["name"] == catalog.DEFAULT_PRIORITY), None)
+            initial = self.site.initial_status()
+            default_priority = self.site.default_priority()
             new_fields: dict[str, Any] = {
                 "summary": values["summary"],
                 "issuetype": values["issuetype"],
@@ -457,7 +358,7 @@ class SandboxState:
         """Move an issue straight to ``status_name`` (any status; tests use this to change the world)."""
         with self.lock:
             issue = self.require(key)
-            if status_name not in self._status_by_name:
+            if self.site.status(status_name) is None:
                 raise FieldErrors(messages=[f"Unknown status '{status_name}'."])
             if issue["fields"]["status"].get("name") != status_name:
                 stamp = self._now()
@@ -499,12 +400,12 @@ class SandboxState:
             return self.require(key)
 
     def _status_change(self, issue: dict[str, Any], status_name: str, stamp: str) -> dict[str, Any]:
-        before, after = issue["fields"]["status"], self._status_by_name[status_name]
+        before, after = issue["fields"]["status"], self.site.status(status_name)
         changed: dict[str, Any] = {"status": after}
         before_cat = (before.get("statusCategory") or {}).get("key")
         after_cat = (after.get("statusCategory") or {}).get("key")
         if after_cat == "done" and not issue["fields"].get("resolution"):
-            changed["resolution"] = self._resolution
+            changed["resolution"] = self.site.done_resolution
             changed["resolutiondate"] = stamp
         elif after_cat != "done" and issue["fields"].get("resolution"):
             changed["resolution"] = None
@@ -527,14 +428,13 @@ class SandboxState:
         items = []
         for field_id, value in changed.items():
             if field_id not in UNTRACKED and field_id != "resolutiondate":
-                items.append(change_item(field_id, fields.get(field_id), value, self._field_by_id.get(field_id)))
+                items.append(change_item(field_id, fields.get(field_id), value, self.site.field_def(field_id)))
             fields[field_id] = value
         fields["updated"] = stamp
         new = {**issue, "fields": fields}
         if items:
             changelog = issue.get("changelog") or {"startAt": 0, "maxResults": 0, "total": 0, "histories": []}
-            entry = {"id": str(self._next_history_id), "author": who, "created": stamp, "items": items}
-            self._next_history_id += 1
+            entry = {"id": self._new_id("changelog"), "author": who, "created": stamp, "items": items}
             histories = [*(changelog.get("histories") or []), entry]
             new["changelog"] = {
                 **changelog,
@@ -608,8 +508,7 @@ class SandboxState:
             issue = self.require(key)
             who = self._author(author)
             stamp = self._now()
-            comment_id = str(self._next_comment_id)
-            self._next_comment_id += 1
+            comment_id = self._new_id("comment")
             comment: dict[str, Any] = {
                 "self": f"{self.base_url}/rest/api/2/issue/{issue['id']}/comment/{comment_id}",
                 "id": comment_id,
@@ -677,21 +576,13 @@ class SandboxState:
 
     # -- links ------------------------------------------------------------------------------------------
 
-    def link_type(self, ref: dict[str, Any] | str) -> dict[str, Any] | None:
-        wanted_id = ref.get("id") if isinstance(ref, dict) else None
-        wanted_name = ref.get("name") if isinstance(ref, dict) else ref
-        for link_type in self._link_types:
-            if (wanted_id is not None and str(link_type["id"]) == str(wanted_id)) or link_type["name"] == wanted_name:
-                return link_type
-        return None
-
     def add_link(self, link_type: dict[str, Any] | str, inward: str, outward: str) -> str:
         """``POST /issueLink``: ``inward`` <outward verb> ``outward`` (e.g. inward blocks outward).
 
         An identical link is not duplicated (Jira accepts the request and keeps one link).
         """
         with self.lock:
-            found_type = self.link_type(link_type)
+            found_type = self.site.link_type(link_type)
             if found_type is None:
                 raise FieldErrors(messages=[f"No issue link type with name '{link_type}' found."], status=404)
             source, dest = self.require(inward), self.require(outward)
@@ -729,17 +620,7 @@ class SandboxState:
 
     def compile_jql(self, text: str, *, current_user: dict[str, Any] | None = None) -> CompiledQuery:
         """Parse and compile a JQL query against this site; raises JqlError with Jira's message."""
-        ctx = JqlContext(
-            now=self.clock(),
-            current_user=current_user or self.actor,
-            projects=self._projects,
-            users=self._users,
-            fields=self._fields,
-            statuses=self._statuses,
-            issue_types=self._issue_types,
-            priorities=self._priorities,
-            issue_exists=lambda ref: self.issue(ref) is not None,
-        )
+        ctx = JqlContext(self.site.jql, self.clock(), current_user or self.actor)
         return JqlCompiler(ctx).compile(parse(text))
 
     # -- helpers ----------------------------------------------------------------------------------------
@@ -758,11 +639,3 @@ def _check_property(prop_key: str, value: Any) -> None:
         raise FieldErrors(messages=["The property value must be a valid, non-empty JSON value."])
     if len(json.dumps(value, separators=(",", ":"))) > PROPERTY_VALUE_LIMIT:
         raise FieldErrors(messages=[f"The property value is too long: at most {PROPERTY_VALUE_LIMIT} characters."])
-
-
-def _merge_by_name(*sources: Any) -> list[dict[str, Any]]:
-    merged: dict[str, dict[str, Any]] = {}
-    for source in sources:
-        for obj in source:
-            merged.setdefault(obj["name"], obj)
-    return list(merged.values())

@@ -6,7 +6,6 @@ Fills each node's ``type`` and ``nullable`` so the code generator knows where nu
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +27,7 @@ from pmo_gates.rules.expr.types import (
     parse_type,
     unify,
 )
+from pmo_gates.rules.registry import did_you_mean
 
 SETTINGS = "settings"
 
@@ -137,9 +137,8 @@ class _Checker:
             self.visit(obj)  # an unknown name there is the more useful error
             raise self.error(f"field access ('.{node.attr}') is only for settings.<name>", node.attr_pos)
         if node.attr not in self.settings:
-            hint = difflib.get_close_matches(node.attr, list(self.settings), n=1, cutoff=0.6)
-            suffix = f" (did you mean {hint[0]!r}?)" if hint else ""
-            raise self.error(f"unknown setting {node.attr!r}{suffix}", node.attr_pos)
+            message = f"unknown setting {node.attr!r}{did_you_mean(node.attr, self.settings)}"
+            raise self.error(message, node.attr_pos)
         value = self.settings[node.attr]
         kind = setting_type(value)
         if kind is None:

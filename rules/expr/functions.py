@@ -55,7 +55,7 @@ class FunctionSpec:
         if optional:
             text += "".join(f"[, {arg}]" for arg in optional)
         if self.variadic:
-            text += f", {args[-1]}..."
+            text += ", ..."
         return f"{self.name}({text}) -> {self.return_type}"
 
 

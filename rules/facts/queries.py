@@ -89,19 +89,6 @@ def utc_day(value: datetime | str | None) -> date | None:
     return stamp.date() if stamp else None
 
 
-def as_date(value: date | str | None) -> date | None:
-    """A date column's value (an aggregate over a date may come back as ISO text on SQLite)."""
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(value[:10])
-
-
-def days_between(start: date | None, end: date | None) -> int | None:
-    if start is None or end is None:
-        return None
-    return (end - start).days
-
-
 def ratio(part: float, whole: float) -> float | None:
     """``part / whole``, or None when ``whole`` is zero (nothing to divide by)."""
     return part / whole if whole else None

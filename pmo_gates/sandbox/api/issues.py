@@ -133,7 +133,7 @@ def get_transitions(call: Call) -> Reply:
     issue = require_issue(call, call.params["key"])
     transitions = []
     for t in call.state.available_transitions(issue["key"]):
-        target = call.state.status(t.to_status) or catalog.status_object(t.to_status, call.state.base_url)
+        target = call.state.site.status(t.to_status) or catalog.status_object(t.to_status, call.state.base_url)
         transitions.append(
             {
                 "id": t.id,

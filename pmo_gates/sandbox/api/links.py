@@ -26,7 +26,7 @@ def create_link(call: Call) -> Reply:
     if not isinstance(link_type, dict) or not (link_type.get("name") or link_type.get("id")):
         raise JiraError(400, errors={"issueLinkType": "Link type name or id is required."})
     inward, outward = _issue_ref(call, payload, "inwardIssue"), _issue_ref(call, payload, "outwardIssue")
-    if call.state.link_type(link_type) is None:
+    if call.state.site.link_type(link_type) is None:
         raise JiraError(404, f"No issue link type with name '{link_type.get('name') or link_type.get('id')}' found.")
     try:
         call.state.add_link(link_type, inward, outward)

@@ -49,7 +49,7 @@ def server_info(call: Call) -> Reply:
 
 def myself(call: Call) -> Reply:
     actor = call.state.actor
-    body = call.state.user_ref(actor)
+    body = call.state.site.user_ref(actor)
     body.update(
         emailAddress=actor.get("emailAddress"),
         locale="en_US",
@@ -71,7 +71,7 @@ def projects(call: Call) -> Reply:
 
 def project(call: Call) -> Reply:
     ref = call.params["key"]
-    found = call.state.project(ref)
+    found = call.state.site.project(ref)
     if found is None:
         raise JiraError(404, f"No project could be found with key '{ref}'.")
     return Reply(200, _project(call, found))
@@ -129,8 +129,8 @@ def _project(call: Call, project: dict[str, Any]) -> dict[str, Any]:
     body.setdefault("self", call.api_url(f"project/{project['id']}"))
     body["id"] = str(project["id"])
     if isinstance(body.get("lead"), dict):
-        lead = call.state.user(body["lead"].get("accountId") or body["lead"].get("name") or "")
-        body["lead"] = call.state.user_ref(lead) if lead else body["lead"]
+        lead = call.state.site.user(body["lead"].get("accountId") or body["lead"].get("name") or "")
+        body["lead"] = call.state.site.user_ref(lead) if lead else body["lead"]
     return body
 
 

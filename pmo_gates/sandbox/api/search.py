@@ -71,10 +71,10 @@ def _token(jql: str, position: tuple[list[Any], int]) -> str:
     return base64.urlsafe_b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode().rstrip("=")
 
 
-def _untoken(jql: str, token: str) -> tuple[list[Any], int]:
+def _untoken(jql: str, token: str, compiled: CompiledQuery) -> tuple[list[Any], int]:
     try:
         payload = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        if payload["q"] != _digest(jql):
+        if payload["q"] != _digest(jql) or len(payload["v"]) != len(compiled.order_by):
             raise ValueError("token from another query")
         return list(payload["v"]), int(payload["i"])
     except (ValueError, KeyError, TypeError):
@@ -101,8 +101,11 @@ def search_jql(call: Call) -> Reply:
     selection = FieldSelection.parse(p["fields"], default="id")
     cap = limits.search_max_results if selection.beyond_ids else limits.search_max_results_ids
     size = min(max(int(p["maxResults"]), 1), cap)
-    after = _untoken(p["jql"], p["nextPageToken"]) if p["nextPageToken"] else None
-    page = call.state.search.page(compiled, cache_key, after=after, limit=size)
+    after = _untoken(p["jql"], p["nextPageToken"], compiled) if p["nextPageToken"] else None
+    try:
+        page = call.state.search.page(compiled, cache_key, after=after, limit=size)
+    except (TypeError, ValueError):  # a forged token whose values do not fit this query's ORDER BY
+        raise JiraError(400, _BAD_TOKEN) from None
     renderer = IssueRenderer(
         call.state,
         api_version=call.api_version,

@@ -1,0 +1,102 @@
+"""The monthly ``delay-root-cause`` flow: root-cause analysis of every project, then this month's corrective
+action per delayed project through the ledger (one ticket per project per month, updated in place,
+resolved when the project is back on schedule), planned, approved and applied like every Jira write.
+
+Only root-cause requests are planned here: rule findings are the corrective-actions flow's, and a plan
+leaves every ticket it has no request for as it is.
+
+Artifacts: ``delay-root-cause-summary`` (markdown: causes, evidence, remedies per delayed project),
+``delay-root-cause-projects`` (table), and the plan.
+
+Example::
+
+    delay_root_cause(config_path="pmo-gates.yaml", credentials_block="jira")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+
+from pmo_gates.connectors.client import JiraClient
+from pmo_gates.flows.artifacts import artifact_key
+from pmo_gates.flows.context import open_runtime, resolve_settings
+from pmo_gates.flows.plan_apply import plan_approve_apply
+from pmo_gates.flows.results import RootCauseResult, actions_summary
+from pmo_gates.flows.views import rca_markdown, rca_rows
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from pmo_gates.actions.planner import plan_actions
+from pmo_gates.actions.reconcile import JiraState
+from pmo_gates.actions.requests import ActionRequest
+from pmo_gates.actions.run import JIRA_WRITES_LOCK, ActionsRun, Approver, execute, target_of
+from pmo_gates.config import Settings
+from pmo_gates.rca.actions import rca_action_requests
+from pmo_gates.rca.analyse import RcaReport
+from pmo_gates.rca.run import run_rca
+from pmo_gates.store import Store
+
+FLOW_NAME = "delay-root-cause"
+
+
+def run_rca_actions(
+    settings: Settings,
+    *,
+    store: Store,
+    client: JiraClient | None,
+    requests: Sequence[ActionRequest],
+    today: date,
+    dry_run: bool = False,
+    approve: Approver | None = None,
+    now: datetime | None = None,
+) -> ActionsRun:
+    """Plan (and unless ``dry_run`` apply) the root-cause tickets alone, under the Jira-writes lock."""
+    target = target_of(client)
+    projects = sorted({r.project_key for r in requests})
+
+    def build(state: JiraState | None):  # type: ignore[no-untyped-def]
+        return plan_actions(store, list(requests), None, settings, today=today, jira_state=state, target=target)
+
+    return execute(
+        store, client, settings, build, projects=projects, anchors=[], now=now or datetime.now(UTC),
+        dry_run=dry_run, approve=approve, lock_name=JIRA_WRITES_LOCK,
+    )  # fmt: skip
+
+
+@task(name="analyse-delays", cache_policy=NO_CACHE)
+def analyse_task(settings: Settings, store: Store, today: date) -> RcaReport:
+    return run_rca(settings, store=store, today=today)
+
+
+@flow(name=FLOW_NAME)
+def delay_root_cause(
+    config_path: str | None = None,
+    credentials_block: str | None = None,
+    dry_run: bool = False,
+    settings: Settings | None = None,
+) -> RootCauseResult:
+    """Find delayed projects, rank their root causes, and keep one corrective action per project and month."""
+    settings = resolve_settings(config_path, settings)
+    with open_runtime(settings, credentials_block) as runtime:
+        report = analyse_task(settings, runtime.store, runtime.today)
+        runtime.publisher.markdown(artifact_key(FLOW_NAME, "summary"), rca_markdown(report), "Delayed projects")
+        runtime.publisher.table(artifact_key(FLOW_NAME, "projects"), rca_rows(report), "Delayed projects and causes")
+        requests = rca_action_requests(report)
+
+        def run_pass(dry_run: bool, approve: Approver | None, approver: str | None) -> ActionsRun:
+            return run_rca_actions(
+                settings, store=runtime.store, client=runtime.client, requests=requests, today=report.today,
+                dry_run=dry_run, approve=approve,
+            )  # fmt: skip
+
+        outcome = plan_approve_apply(run_pass, lambda r: r, settings, runtime.publisher, FLOW_NAME, dry_run=dry_run)
+    get_run_logger().info("%d of %d project(s) delayed", len(report.delayed), len(report.projects))
+    return RootCauseResult(
+        actions=actions_summary(outcome.result),
+        approval=outcome.approval,
+        not_applied=outcome.not_applied,
+        period=report.period,
+        delayed=len(report.delayed),
+        projects=report.summary()["projects"],
+    )

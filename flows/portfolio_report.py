@@ -1,0 +1,71 @@
+"""The ``portfolio-report`` flow: every portfolio report from the store, written as an HTML page with PNG
+charts (and CSV tables) and shown in Prefect: ``portfolio-report`` (markdown), one table artifact per
+report table (``report-<table>``), and ``portfolio-report-html``, a link to the page.
+
+Example::
+
+    portfolio_report(config_path="pmo-gates.yaml")
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from pmo_gates.flows.artifacts import ArtifactPublisher, artifact_key
+from pmo_gates.flows.context import resolve_settings
+from pmo_gates.flows.results import ReportResult
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from pmo_gates.config import Settings
+from pmo_gates.reports.build import build_reports
+from pmo_gates.reports.models import ReportBundle
+from pmo_gates.store import Store
+
+FLOW_NAME = "portfolio-report"
+
+
+@task(name="build-reports", cache_policy=NO_CACHE)
+def build_task(settings: Settings, today: date, out_dir: Path | None) -> ReportBundle:
+    store = Store(settings.database_url())
+    try:
+        return build_reports(store, today=today, settings=settings, out_dir=out_dir)
+    finally:
+        store.dispose()
+
+
+def publish_reports(publisher: ArtifactPublisher, bundle: ReportBundle) -> None:
+    publisher.markdown(FLOW_NAME, bundle.markdown, f"Portfolio report {bundle.today.isoformat()}")
+    for key, table in bundle.tables.items():
+        publisher.table(artifact_key("report", key), table.rows, table.title)
+    publisher.link(
+        artifact_key(FLOW_NAME, "html"), bundle.html_path, "Portfolio report (HTML, with charts)",
+        f"{len(bundle.charts)} chart(s) in {bundle.out_dir}",
+    )  # fmt: skip
+
+
+@flow(name=FLOW_NAME)
+def portfolio_report(
+    config_path: str | None = None,
+    credentials_block: str | None = None,
+    out_dir: str | None = None,
+    settings: Settings | None = None,
+) -> ReportResult:
+    """Build the portfolio reports. Reads only the store: ``credentials_block`` is accepted so every
+    deployment takes the same parameters, and unused."""
+    settings = resolve_settings(config_path, settings)
+    today = settings.today or date.today()
+    bundle = build_task(settings, today, Path(out_dir) if out_dir else None)
+    token = settings.jira.auth.token()  # the store holds no secret; scrub the token anyway, as every flow does
+    publish_reports(
+        ArtifactPublisher([token.get_secret_value()] if token else [], email=settings.jira.auth.email), bundle
+    )
+    get_run_logger().info("report written to %s", bundle.html_path)
+    return ReportResult(
+        today=bundle.today.isoformat(),
+        out_dir=str(bundle.out_dir),
+        html=str(bundle.html_path),
+        charts=[str(chart.path) for chart in bundle.charts],
+        figures=bundle.figures(),
+    )

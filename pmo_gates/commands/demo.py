@@ -1,0 +1,100 @@
+"""``pmo-gates demo``: the sample portfolio on a sandbox Jira, through every flow, with a readable summary.
+
+Exit codes: 0 done, 1 some Jira writes failed, 2 a bad ``--seed`` file or ``--out`` folder.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pmo_gates.demo import DEFAULT_OUT, DemoResult
+
+DECISION_STYLE = {
+    "go": "green",
+    "conditional_go": "yellow",
+    "hold": "dark_orange",
+    "recycle": "red",
+    "kill": "bold red",
+}
+
+
+def reviews_table(result: DemoResult) -> Table:
+    table = Table(title="Gate reviews")
+    for column in ("project", "gate", "decision", "score", "failed criteria"):
+        table.add_column(column)
+    for r in result.reviews:
+        style = DECISION_STYLE.get(r["decision"], "")
+        decision = f"[{style}]{r['decision'].replace('_', ' ')}[/{style}]" if style else r["decision"]
+        table.add_row(r["project"], r["gate"], decision, f"{r['score']:.0f}", ", ".join(r["failed"]) or "-")
+    return table
+
+
+def delays_table(result: DemoResult) -> Table:
+    delayed = sorted((p for p in result.rca if p["delayed"]), key=lambda p: -(p["slip_days"] or 0))
+    table = Table(title=f"Delayed projects ({len(delayed)} of {len(result.rca)})")
+    for column in ("project", "slip days", "top causes (share of the delay)", "first remedy"):
+        table.add_column(column)
+    for p in delayed:
+        causes = ", ".join(f"{c['cause']} {c['share']:.0%}" for c in p["causes"][:3]) or "none found"
+        remedy = p["remedies"][0]["title"] if p["remedies"] else "-"
+        slip = f"{p['slip_days']:.0f}" if p["slip_days"] is not None else "?"
+        table.add_row(p["key"], slip, causes, remedy)
+    return table
+
+
+def print_summary(result: DemoResult, console: Console) -> None:
+    sync = result.sync
+    console.print(
+        f"[bold]Synced[/bold] {sync['projects']} projects, {sync['issues']} issues, "
+        f"{sync['changelog_entries']} changelog entries with {sync['http_requests']} HTTP requests."
+    )
+    console.print(reviews_table(result))
+    console.print(delays_table(result))
+    actions = result.actions
+    applied = ", ".join(f"{op} {n}" for op, n in sorted(actions["applied"].items())) or "nothing"
+    console.print(f"[bold]Jira changes applied:[/bold] {applied} ({actions['create_calls']} bulk create call(s)).")
+    created = actions["tickets_created"]
+    console.print(f"[bold]Tickets created:[/bold] {', '.join(created) if created else 'none (already there)'}")
+    for failure in actions["failed"]:
+        console.print(f"[red]failed[/red] {failure['id']}: {failure['error']}", highlight=False)
+    console.print(f"[bold]Reports:[/bold] {result.reports['html']}")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("demo")
+    def demo(
+        seed: Path | None = typer.Option(None, "--seed", help="Snapshot file (default: the sample portfolio)."),
+        as_json: bool = typer.Option(False, "--json", help="Print one JSON object: sync, reviews, rca, actions..."),
+        out: Path = typer.Option(DEFAULT_OUT, "--out", help="Folder for the reports (and the demo's work files)."),
+    ) -> None:
+        """Run sync, gate reviews, root-cause analysis, corrective actions and reports on a sandbox Jira."""
+        from pmo_gates.demo import DemoError, run_demo
+        from pmo_gates.sandbox import SnapshotError
+
+        err = Console(stderr=True)
+
+        def progress(message: str) -> None:
+            if not as_json:
+                err.print(f"[cyan]>[/cyan] {message}", highlight=False)
+
+        try:
+            result = run_demo(seed, out, progress)
+        except SnapshotError as exc:
+            err.print(f"[red]--seed: {exc}[/red]", highlight=False)
+            raise typer.Exit(2) from None
+        except DemoError as exc:
+            err.print(f"[red]--out: {exc}[/red]", highlight=False)
+            raise typer.Exit(2) from None
+        if as_json:
+            payload: dict[str, Any] = result.to_json()
+            typer.echo(json.dumps(payload, indent=2, default=str))
+        else:
+            print_summary(result, Console())
+        if result.actions["failed"]:
+            raise typer.Exit(1)

@@ -23,10 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pmo_gates.rules.evaluate import evaluate
-
 from pmo_gates.actions.from_findings import OwnerDirectory, requests_from_evaluation
 from pmo_gates.actions.planner import plan_actions
+from pmo_gates.rules.evaluate import evaluate
 from pmo_gates.store import Store
 from pmo_gates.store.models import Project
 from tests.fixtures_actions import facts as base_facts
@@ -68,13 +67,13 @@ def plain_functions(store: Store, keys: list[str], fail_rate: float, folder: Pat
 
 
 def with_sandbox(projects: int, fail_rate: float, folder: Path, database: str) -> dict:
-    from pmo_gates.connectors.client import build_client
-    from pmo_gates.connectors.connection import JiraConnection
-    from pmo_gates.connectors.sync import sync_portfolio
     from pydantic import SecretStr
 
     from pmo_gates.actions.run import Inputs, run_actions
     from pmo_gates.config import RetryConfig
+    from pmo_gates.connectors.client import build_client
+    from pmo_gates.connectors.connection import JiraConnection
+    from pmo_gates.connectors.sync import sync_portfolio
     from pmo_gates.sandbox import SandboxServer
     from pmo_gates.sandbox.generate import generate_portfolio
 

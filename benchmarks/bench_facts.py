@@ -28,11 +28,11 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pmo_gates.rules.facts import FactContext, compute_facts, default_registry
-from pmo_gates.rules.facts.compute import evaluate, project_scope
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
+from pmo_gates.rules.facts import FactContext, compute_facts, default_registry
+from pmo_gates.rules.facts.compute import evaluate, project_scope
 from pmo_gates.store import Store
 from pmo_gates.store.models import (
     ActionTicket,

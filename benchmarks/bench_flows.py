@@ -92,10 +92,9 @@ def settings_for(url: str, projects: list[str], folder: Path, lead: str | None) 
 
 
 def plain_round(settings: Any) -> float:
+    from pmo_gates.actions.run import run_actions
     from pmo_gates.connectors.client import build_client
     from pmo_gates.connectors.connection import JiraConnection
-
-    from pmo_gates.actions.run import run_actions
     from pmo_gates.review.run import run_review
     from pmo_gates.store import Store
 
@@ -138,7 +137,6 @@ def main() -> None:
 
         from pmo_gates.connectors.connection import JiraConnection
         from pmo_gates.connectors.sync import sync_portfolio
-
         from pmo_gates.sandbox import SandboxServer, generate_portfolio
         from pmo_gates.store import Store
 

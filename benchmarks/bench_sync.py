@@ -58,10 +58,9 @@ def worker(args: argparse.Namespace) -> None:
     if args.worker == "naive":
         out = _naive(args)
     else:
+        from pmo_gates.config import load_settings
         from pmo_gates.connectors.connection import JiraConnection
         from pmo_gates.connectors.sync import sync_portfolio
-
-        from pmo_gates.config import load_settings
         from pmo_gates.store import Store
 
         settings = load_settings(args.config)

@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 import requests
 from jira import JIRA
+
 from pmo_gates.connectors.connection import JiraConnection
 from pmo_gates.connectors.errors import JiraConfigError, JiraHTTPError
 from pmo_gates.connectors.redact import Redactor

@@ -8,10 +8,10 @@ import os
 from collections.abc import Mapping
 from typing import Literal
 
-from pmo_gates.connectors.errors import JiraConfigError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from pmo_gates.config import RetryConfig, Settings
+from pmo_gates.connectors.errors import JiraConfigError
 
 Flavour = Literal["auto", "cloud", "dc"]
 

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pmo_gates.connectors.client import JiraClient, build_client
-from pmo_gates.connectors.connection import JiraConnection
 from prefect.blocks.abstract import CredentialsBlock
 from pydantic import Field, SecretStr
 
 from pmo_gates.config import Settings
+from pmo_gates.connectors.client import JiraClient, build_client
+from pmo_gates.connectors.connection import JiraConnection
 
 __all__ = ["JiraConnection", "JiraCredentials"]
 

@@ -23,15 +23,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+
+from pmo_gates.config import Settings
 from pmo_gates.connectors.client import JiraClient, build_client
 from pmo_gates.connectors.connection import JiraConnection
 from pmo_gates.connectors.errors import JiraHTTPError
 from pmo_gates.connectors.mapping import changelog_truncated, person_id, worklogs_truncated
 from pmo_gates.connectors.projects import fetch_projects
 from pmo_gates.connectors.search import IssueSearch, fetch_changelogs, fetch_worklogs, scope_jql
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError
-
-from pmo_gates.config import Settings
 from pmo_gates.sandbox.jira_time import format_datetime
 from pmo_gates.sandbox.snapshot import SNAPSHOT_FORMAT, IssueDict, Snapshot
 

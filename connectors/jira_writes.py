@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pydantic import BaseModel
+
 from pmo_gates.connectors.client import JiraClient
 from pmo_gates.connectors.errors import JiraHTTPError
-from pydantic import BaseModel
 
 BULK_LIMIT = 50  # Jira Cloud accepts at most 50 issues per POST /issue/bulk
 

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from pmo_gates.connectors.fields import FieldIds
 from pydantic import BaseModel
+
+from pmo_gates.connectors.fields import FieldIds
 
 PHASES = ("initiation", "planning", "execution", "closure")
 STATUS_CATEGORIES = frozenset({"new", "indeterminate", "done"})

@@ -29,6 +29,9 @@ from typing import TypeVar
 
 import requests
 from jira.exceptions import JIRAError
+from tenacity import RetryCallState, RetryError, Retrying
+
+from pmo_gates.config import RetryConfig
 from pmo_gates.connectors.errors import (
     AmbiguousWriteError,
     JiraAuthError,
@@ -36,9 +39,6 @@ from pmo_gates.connectors.errors import (
     RateLimitError,
 )
 from pmo_gates.connectors.redact import Redactor
-from tenacity import RetryCallState, RetryError, Retrying
-
-from pmo_gates.config import RetryConfig
 
 log = logging.getLogger(__name__)
 

@@ -31,6 +31,10 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pydantic import BaseModel, Field
+from sqlalchemy import delete, or_, select
+
+from pmo_gates.config import Settings
 from pmo_gates.connectors.client import JiraClient, RequestStats, build_client
 from pmo_gates.connectors.connection import JiraConnection
 from pmo_gates.connectors.errors import JiraConfigError, JiraHTTPError
@@ -49,10 +53,6 @@ from pmo_gates.connectors.prefetch import prefetch
 from pmo_gates.connectors.projects import fetch_projects, project_row
 from pmo_gates.connectors.redact import Redactor
 from pmo_gates.connectors.search import IssueSearch, fetch_changelogs, fetch_worklogs, scope_jql
-from pydantic import BaseModel, Field
-from sqlalchemy import delete, or_, select
-
-from pmo_gates.config import Settings
 from pmo_gates.store import Store, upsert
 from pmo_gates.store.models import (
     ChangelogItem,

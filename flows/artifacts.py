@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from pmo_gates.connectors.redact import Redactor
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
+
+from pmo_gates.connectors.redact import Redactor
 
 _NOT_KEY = re.compile(r"[^a-z0-9]+")
 

@@ -12,11 +12,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
+from pmo_gates.config import Settings, load_settings
 from pmo_gates.connectors.client import JiraClient, build_client
 from pmo_gates.connectors.connection import JiraConnection
 from pmo_gates.flows.artifacts import ArtifactPublisher
-
-from pmo_gates.config import Settings, load_settings
 from pmo_gates.store import Store
 
 

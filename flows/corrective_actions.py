@@ -13,17 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from prefect import flow, get_run_logger
+
+from pmo_gates.actions.requests import ActionRequest
+from pmo_gates.actions.run import ActionsRun, Inputs, run_actions
+from pmo_gates.config import Settings
 from pmo_gates.flows.artifacts import artifact_key
 from pmo_gates.flows.context import FlowRuntime, open_runtime, resolve_settings
 from pmo_gates.flows.plan_apply import Approver, plan_approve_apply
 from pmo_gates.flows.results import CorrectiveActionsResult, actions_summary
 from pmo_gates.flows.steps import gather_inputs
 from pmo_gates.flows.views import applied_rows
-from prefect import flow, get_run_logger
-
-from pmo_gates.actions.requests import ActionRequest
-from pmo_gates.actions.run import ActionsRun, Inputs, run_actions
-from pmo_gates.config import Settings
 
 FLOW_NAME = "corrective-actions"
 

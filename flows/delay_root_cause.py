@@ -1,8 +1,9 @@
 """The monthly ``delay-root-cause`` flow: root-cause analysis of every project, then this month's corrective
-action per delayed project through the ledger (one ticket per project per month, updated in place,
+action per delayed project through the ledger, and a comment on its anchor issue with the causes, evidence
+and remedies (one per month, edited in place) (one ticket per project per month, updated in place,
 resolved when the project is back on schedule), planned, approved and applied like every Jira write.
 
-Only root-cause requests are planned here: rule findings are the corrective-actions flow's, and a plan
+Only root-cause requests and comments are planned here: rule findings are the corrective-actions flow's, and a plan
 leaves every ticket it has no request for as it is.
 
 Artifacts: ``delay-root-cause-summary`` (markdown: causes, evidence, remedies per delayed project),
@@ -18,21 +19,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from pmo_gates.actions.planner import plan_actions
+from pmo_gates.actions.reconcile import JiraState
+from pmo_gates.actions.requests import ActionRequest, CommentRequest
+from pmo_gates.actions.run import JIRA_WRITES_LOCK, ActionsRun, Approver, execute, target_of
+from pmo_gates.config import Settings
 from pmo_gates.connectors.client import JiraClient
 from pmo_gates.flows.artifacts import artifact_key
 from pmo_gates.flows.context import open_runtime, resolve_settings
 from pmo_gates.flows.plan_apply import plan_approve_apply
 from pmo_gates.flows.results import RootCauseResult, actions_summary
 from pmo_gates.flows.views import rca_markdown, rca_rows
-from prefect import flow, get_run_logger, task
-from prefect.cache_policies import NO_CACHE
-
-from pmo_gates.actions.planner import plan_actions
-from pmo_gates.actions.reconcile import JiraState
-from pmo_gates.actions.requests import ActionRequest
-from pmo_gates.actions.run import JIRA_WRITES_LOCK, ActionsRun, Approver, execute, target_of
-from pmo_gates.config import Settings
-from pmo_gates.rca.actions import rca_action_requests
+from pmo_gates.rca.actions import rca_action_requests, rca_comments
 from pmo_gates.rca.analyse import RcaReport
 from pmo_gates.rca.run import run_rca
 from pmo_gates.store import Store
@@ -46,20 +47,25 @@ def run_rca_actions(
     store: Store,
     client: JiraClient | None,
     requests: Sequence[ActionRequest],
+    comments: Sequence[CommentRequest] = (),
     today: date,
     dry_run: bool = False,
     approve: Approver | None = None,
     now: datetime | None = None,
 ) -> ActionsRun:
-    """Plan (and unless ``dry_run`` apply) the root-cause tickets alone, under the Jira-writes lock."""
-    target = target_of(client)
+    """Plan (and unless ``dry_run`` apply) the root-cause tickets and anchor-issue comments alone, under the
+    Jira-writes lock."""
+    target = target_of(client, settings.jira.markup)
     projects = sorted({r.project_key for r in requests})
 
     def build(state: JiraState | None):  # type: ignore[no-untyped-def]
-        return plan_actions(store, list(requests), None, settings, today=today, jira_state=state, target=target)
+        return plan_actions(
+            store, list(requests), None, settings, today=today, jira_state=state, target=target, comments=comments
+        )
 
+    anchors = [(c.anchor_issue_key, c.purpose) for c in comments]
     return execute(
-        store, client, settings, build, projects=projects, anchors=[], now=now or datetime.now(UTC),
+        store, client, settings, build, projects=projects, anchors=anchors, now=now or datetime.now(UTC),
         dry_run=dry_run, approve=approve, lock_name=JIRA_WRITES_LOCK,
     )  # fmt: skip
 
@@ -83,10 +89,12 @@ def delay_root_cause(
         runtime.publisher.markdown(artifact_key(FLOW_NAME, "summary"), rca_markdown(report), "Delayed projects")
         runtime.publisher.table(artifact_key(FLOW_NAME, "projects"), rca_rows(report), "Delayed projects and causes")
         requests = rca_action_requests(report)
+        comments = rca_comments(report)
 
         def run_pass(dry_run: bool, approve: Approver | None, approver: str | None) -> ActionsRun:
             return run_rca_actions(
-                settings, store=runtime.store, client=runtime.client, requests=requests, today=report.today,
+                settings, store=runtime.store, client=runtime.client, requests=requests, comments=comments,
+                today=report.today,
                 dry_run=dry_run, approve=approve,
             )  # fmt: skip
 

@@ -12,16 +12,16 @@ Example::
 
 from __future__ import annotations
 
+from prefect import flow, get_run_logger
+from prefect.runtime import flow_run
+
+from pmo_gates.config import Settings
 from pmo_gates.flows.artifacts import ArtifactPublisher, artifact_key
 from pmo_gates.flows.context import open_runtime, resolve_settings
 from pmo_gates.flows.plan_apply import Approver, plan_approve_apply
 from pmo_gates.flows.results import GateReviewResult, actions_summary
 from pmo_gates.flows.steps import gather_inputs
 from pmo_gates.flows.views import attention_first, portfolio_markdown, portfolio_rows, scorecard_rows
-from prefect import flow, get_run_logger
-from prefect.runtime import flow_run
-
-from pmo_gates.config import Settings
 from pmo_gates.review.models import ReviewResult
 from pmo_gates.review.run import ReviewRun, run_review
 

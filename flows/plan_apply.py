@@ -12,9 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from pmo_gates.flows.approval import ApprovalDecision, not_required, request_approval
-from pmo_gates.flows.artifacts import ArtifactPublisher, artifact_key
-from pmo_gates.flows.views import approval_markdown, plan_markdown, plan_rows
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from pydantic import BaseModel, ConfigDict, Field
@@ -22,6 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from pmo_gates.actions.plan import Plan, PlanItem
 from pmo_gates.actions.run import ActionsRun, Approver
 from pmo_gates.config import Settings
+from pmo_gates.flows.approval import ApprovalDecision, not_required, request_approval
+from pmo_gates.flows.artifacts import ArtifactPublisher, artifact_key
+from pmo_gates.flows.views import approval_markdown, plan_markdown, plan_rows
 
 R = TypeVar("R")
 # run_pass(dry_run, approve, approver) -> the domain run's result (ReviewRun, ActionsRun, ...)

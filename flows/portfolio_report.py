@@ -12,13 +12,13 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from pmo_gates.flows.artifacts import ArtifactPublisher, artifact_key
-from pmo_gates.flows.context import resolve_settings
-from pmo_gates.flows.results import ReportResult
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from pmo_gates.config import Settings
+from pmo_gates.flows.artifacts import ArtifactPublisher, artifact_key
+from pmo_gates.flows.context import resolve_settings
+from pmo_gates.flows.results import ReportResult
 from pmo_gates.reports.build import build_reports
 from pmo_gates.reports.models import ReportBundle
 from pmo_gates.store import Store

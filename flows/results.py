@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from pmo_gates.flows.approval import ApprovalDecision
 from pydantic import BaseModel, Field
 
 from pmo_gates.actions.run import ActionsRun
+from pmo_gates.flows.approval import ApprovalDecision
 
 
 def actions_summary(run: ActionsRun) -> dict[str, Any]:

@@ -12,12 +12,12 @@ Example::
 
 from __future__ import annotations
 
-from pmo_gates.connectors.connection import JiraConnection
-from pmo_gates.connectors.sync import SyncResult, sync_portfolio
-from pmo_gates.flows.artifacts import ArtifactPublisher, markdown_table
 from prefect import flow, get_run_logger, task
 
 from pmo_gates.config import Settings, load_settings
+from pmo_gates.connectors.connection import JiraConnection
+from pmo_gates.connectors.sync import SyncResult, sync_portfolio
+from pmo_gates.flows.artifacts import ArtifactPublisher, markdown_table
 from pmo_gates.store import Store
 
 

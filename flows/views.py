@@ -10,14 +10,12 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from pmo_gates.actions.plan import Plan
 from pmo_gates.flows.artifacts import markdown_table
 
-from pmo_gates.actions.plan import Plan
-
 if TYPE_CHECKING:
-    from pmo_gates.flows.approval import ApprovalDecision
-
     from pmo_gates.actions.run import ActionsRun
+    from pmo_gates.flows.approval import ApprovalDecision
     from pmo_gates.rca.analyse import RcaReport
     from pmo_gates.review.models import ProjectReview, ReviewResult
 

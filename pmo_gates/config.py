@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
 
+from pmo_gates.rules.facts.context import FactParams, FactThresholds
+
 DEFAULT_CONFIG = Path("pmo-gates.yaml")
 
 
@@ -52,6 +54,17 @@ class JiraConfig(_Model):
     read_timeout: float = Field(60, gt=0)
     page_size: int = Field(100, ge=1, le=5000, description="Issues per search page.")
     retry: RetryConfig = RetryConfig()
+    markup: Literal["wiki", "adf"] = Field(
+        "wiki",
+        description="Text we write (tickets, comments): wiki markup through REST v2 (Cloud and Data Center), "
+        "or Atlassian Document Format through REST v3 (Cloud only).",
+    )
+
+    @model_validator(mode="after")
+    def _markup_fits_flavour(self) -> JiraConfig:
+        if self.markup == "adf" and self.flavour == "dc":
+            raise ValueError("markup: adf needs Jira Cloud (REST v3); Data Center takes wiki markup")
+        return self
 
     @field_validator("url")
     @classmethod
@@ -164,10 +177,19 @@ class Settings(_Model):
     actions: ActionsConfig = ActionsConfig()
     schedules: ScheduleConfig = ScheduleConfig()
     reports: ReportsConfig = ReportsConfig()
+    facts: FactThresholds = FactThresholds()
     today: date | None = Field(None, description="Pin 'today' (replays, tests); default: the real date.")
 
     def database_url(self) -> str:
         return os.environ.get("PMO_GATES_DATABASE_URL") or self.database.url
+
+    def fact_params(self) -> FactParams:
+        """The facts' parameters: ``facts:`` plus the anchor issue type and the phase field named elsewhere."""
+        return FactParams(
+            **self.facts.model_dump(),
+            anchor_issue_type=self.portfolio.anchor_issue_type,
+            phase_field_names=(self.fields.phase,),
+        )
 
 
 def _line_of(data: Any, loc: tuple[Any, ...]) -> int | None:

@@ -19,9 +19,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from pmo_gates.rules.registry import Registry
 from pmo_gates.rules.templates import parse_template, render
-from pydantic import BaseModel, ConfigDict, Field
 
 
 class RenderedAction(BaseModel):

@@ -29,8 +29,9 @@ from collections.abc import Iterable, Iterator, Mapping
 from enum import StrEnum
 from typing import Any
 
-from pmo_gates.rules.registry import closest, did_you_mean
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from pmo_gates.rules.registry import closest, did_you_mean
 
 FACT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 

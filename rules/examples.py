@@ -9,11 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
+from pydantic import BaseModel, ConfigDict
+
 from pmo_gates.rules.catalog import FactCatalog
 from pmo_gates.rules.gates import decide_gate
 from pmo_gates.rules.models import GateExample, Outcome, RuleExample
 from pmo_gates.rules.ruleset import CompiledGate, CompiledRule, RuleSet
-from pydantic import BaseModel, ConfigDict
 
 NO_DATE = dt.date(2000, 1, 1)  # for examples of rules that do not read today()
 SAYS = {

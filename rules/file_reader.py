@@ -12,12 +12,13 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
 from pmo_gates.rules.actions import Action, ActionRegistry
 from pmo_gates.rules.errors import RuleFileError
 from pmo_gates.rules.models import GateSpec, Pack, RuleFile, RuleSpec, SettingValue, Waiver
 from pmo_gates.rules.registry import closest, did_you_mean
 from pmo_gates.rules.yaml_source import Key, YamlDocument
-from pydantic import BaseModel, TypeAdapter, ValidationError
 
 SECTIONS = ("kind", "pack", "settings", "rules", "gates", "waivers")
 _PACK = TypeAdapter(Pack)

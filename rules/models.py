@@ -11,8 +11,9 @@ import datetime as dt
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pmo_gates.rules.actions import Action
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SerializeAsAny, Strict, model_validator
+
+from pmo_gates.rules.actions import Action
 
 KEBAB_ID = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 StrictInt = Annotated[int, Strict()]

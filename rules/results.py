@@ -8,8 +8,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from pmo_gates.rules.models import Decision, LifecycleGate, Outcome, Pack, Rollout, Severity
 from pydantic import BaseModel, ConfigDict, Field
+
+from pmo_gates.rules.models import Decision, LifecycleGate, Outcome, Pack, Rollout, Severity
 
 
 class _Result(BaseModel):

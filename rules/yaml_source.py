@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pmo_gates.rules.errors import RuleFileError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from pmo_gates.rules.errors import RuleFileError
 
 Key = tuple[str | int, ...]
 Position = tuple[int, int]

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pmo_gates.config import Settings
 from pmo_gates.rules.facts.registry import default_catalog
 from pmo_gates.rules.loader import load_rule_set
 from pmo_gates.rules.ruleset import RuleSet
-
-from pmo_gates.config import Settings
 
 RULES = """\
 pack: establishment

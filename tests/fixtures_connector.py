@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pmo_gates.connectors.connection import JiraConnection
 from pydantic import SecretStr
 
 from pmo_gates.config import RetryConfig, Settings
+from pmo_gates.connectors.connection import JiraConnection
 
 TOKEN = "tok-SUPER-secret-4242"
 EMAIL = "pmo-bot@example.com"

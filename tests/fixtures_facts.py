@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from pmo_gates.rules.facts import FactParams, compute_facts
 from sqlalchemy import insert
 
+from pmo_gates.rules.facts import FactParams, compute_facts
 from pmo_gates.store import Store
 from pmo_gates.store.models import (
     ActionTicket,

@@ -10,14 +10,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from pmo_gates.connectors.client import JiraClient, build_client
-from pmo_gates.connectors.connection import JiraConnection
-from pmo_gates.rules.evaluate import evaluate
 from pydantic import SecretStr
 from sqlalchemy import select
 
 from pmo_gates.actions.run import Inputs
 from pmo_gates.config import RetryConfig, Settings
+from pmo_gates.connectors.client import JiraClient, build_client
+from pmo_gates.connectors.connection import JiraConnection
+from pmo_gates.rules.evaluate import evaluate
 from pmo_gates.store import Store
 from pmo_gates.store.models import Person, Project
 from tests.fixtures_actions import facts as base_facts
@@ -72,7 +72,6 @@ class World:
 @contextmanager
 def world(store: Store, tmp_path, flavour: str = "cloud", **actions: Any) -> Iterator[World]:
     from pmo_gates.connectors.sync import sync_portfolio
-
     from pmo_gates.sandbox import SandboxServer, sample_portfolio_path
 
     contract = _contract()

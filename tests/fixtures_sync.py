@@ -9,10 +9,10 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
-from pmo_gates.connectors.sync import SyncResult, sync_portfolio
 from sqlalchemy import func, select
 
 from pmo_gates.config import Settings
+from pmo_gates.connectors.sync import SyncResult, sync_portfolio
 from pmo_gates.sandbox import SandboxServer, Snapshot, generate_portfolio
 from pmo_gates.store import Store
 from pmo_gates.store.models import ChangelogItem, Issue, IssueLink, Person, Project, Worklog

@@ -10,13 +10,13 @@ import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from pmo_gates.connectors import jira_writes
-from pmo_gates.connectors.errors import AmbiguousWriteError
 
 from pmo_gates.actions import apply as apply_module
 from pmo_gates.actions.ledger import fingerprint_label, load_tickets
 from pmo_gates.actions.requests import ActionRequest
 from pmo_gates.actions.run import run_actions
+from pmo_gates.connectors import jira_writes
+from pmo_gates.connectors.errors import AmbiguousWriteError
 from pmo_gates.review import review_portfolio
 from pmo_gates.review.markup import find_marker
 from pmo_gates.store import Store
@@ -164,7 +164,6 @@ def test_fresh_database_finds_existing_tickets_and_comments(sqlite_store, tmp_pa
         fresh = Store(f"sqlite:///{tmp_path / 'fresh.db'}")
         try:
             from pmo_gates.connectors.sync import sync_portfolio
-
             from tests.fixtures_sandbox_actions import connection
 
             sync_portfolio(connection(w.sandbox.url), fresh, w.settings, full=True)

@@ -8,14 +8,14 @@ import time
 
 import pytest
 import responses
-from pmo_gates.connectors import jira_writes as W
-from pmo_gates.connectors.client import build_client
-from pmo_gates.connectors.connection import JiraConnection
-from pmo_gates.connectors.errors import AmbiguousWriteError
 from pydantic import SecretStr
 
 from pmo_gates.actions.locking import LockTimeout, portfolio_lock
 from pmo_gates.config import RetryConfig
+from pmo_gates.connectors import jira_writes as W
+from pmo_gates.connectors.client import build_client
+from pmo_gates.connectors.connection import JiraConnection
+from pmo_gates.connectors.errors import AmbiguousWriteError
 
 BASE = "https://jira.example"
 

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from pmo_gates.connectors.credentials import JiraConnection, JiraCredentials
 from pmo_gates.connectors.mapping import DataError
 from pmo_gates.connectors.sync import SyncResult
-
 from tests.fixtures_connector import EMAIL, TOKEN, URL, settings
 from tests.fixtures_sync import portfolio, serve
 

@@ -6,6 +6,8 @@ import copy
 from datetime import UTC, date, datetime
 
 import pytest
+
+from pmo_gates.config import FieldMap
 from pmo_gates.connectors.fields import resolve_fields
 from pmo_gates.connectors.mapping import (
     DataError,
@@ -14,8 +16,6 @@ from pmo_gates.connectors.mapping import (
     parse_sprint,
     worklogs_truncated,
 )
-
-from pmo_gates.config import FieldMap
 
 NOW = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
 FIELDS = [

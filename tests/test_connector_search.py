@@ -10,10 +10,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from pmo_gates.connectors.fields import resolve_fields
-from pmo_gates.connectors.search import IssueSearch, jql_instant, quote, scope_jql
 
 from pmo_gates.config import FieldMap
+from pmo_gates.connectors.fields import resolve_fields
+from pmo_gates.connectors.search import IssueSearch, jql_instant, quote, scope_jql
 
 T0 = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 

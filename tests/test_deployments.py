@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pmo_gates.flows.deployments import DEPLOYMENT_NAME, FLOWS, build_deployments, cron_for
 from ruamel.yaml import YAML
 from typer.testing import CliRunner
 
+from pmo_gates.flows.deployments import DEPLOYMENT_NAME, FLOWS, build_deployments, cron_for
 from tests.fixtures_flows import make_settings
 
 PREFECT_YAML = Path(__file__).resolve().parents[1] / "deployments" / "prefect.yaml"

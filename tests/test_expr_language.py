@@ -6,8 +6,8 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from pmo_gates.rules.expr import ExprError, FunctionRegistry, compile_expression, function_registry
 
+from pmo_gates.rules.expr import ExprError, FunctionRegistry, compile_expression, function_registry
 from tests.fixtures_rules import CATALOG
 
 TODAY = dt.date(2026, 11, 20)

@@ -12,10 +12,10 @@ from typing import Any
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+
 from pmo_gates.rules.expr import ExprError, compile_expression
 from pmo_gates.rules.expr import ast as A
 from pmo_gates.rules.expr.parser import parse
-
 from tests.fixtures_rules import CATALOG
 
 TODAY = dt.date(2026, 11, 20)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+
 from pmo_gates.rules.expr import ExprError, compile_expression
 from pmo_gates.rules.expr.limits import MAX_DEPTH, MAX_LIST_ITEMS, MAX_SOURCE_CHARS
 from pmo_gates.rules.templates import TemplateError, parse_template
-
 from tests.fixtures_rules import CATALOG
 
 ESCAPES = [

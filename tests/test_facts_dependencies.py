@@ -1,5 +1,4 @@
 from pmo_gates.rules.facts import FactParams
-
 from tests.fixtures_facts import Portfolio, at, facts_of
 
 BLOCKERS = ("open_blockers", "cross_project_blockers", "blocked_issue_keys")

@@ -1,9 +1,9 @@
 from datetime import date, timedelta
 
 import pytest
+
 from pmo_gates.rules.facts import FactParams
 from pmo_gates.rules.facts.builtin.evm import planned_fraction
-
 from tests.fixtures_facts import TODAY, Portfolio, at, facts_of
 
 EVM = ("budget", "pv", "ev", "ac", "actual_cost", "spi", "cpi", "eac", "sv", "cv")

@@ -1,7 +1,7 @@
 import pytest
+
 from pmo_gates.rules.facts import FactContext, FactParams
 from pmo_gates.rules.facts.builtin.flow import StatusTime, status_times
-
 from tests.fixtures_facts import TODAY, Portfolio, at, facts_of
 
 FLOW = (

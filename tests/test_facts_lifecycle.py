@@ -1,8 +1,8 @@
 from datetime import date
 
 import pytest
-from pmo_gates.rules.facts.builtin.projects import normalise_phase
 
+from pmo_gates.rules.facts.builtin.projects import normalise_phase
 from tests.fixtures_facts import Portfolio, at, fact, facts_of
 
 

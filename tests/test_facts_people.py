@@ -1,5 +1,4 @@
 from pmo_gates.rules.facts import FactParams
-
 from tests.fixtures_facts import Portfolio, at, facts_of
 
 PARAMS = FactParams(wip_limit=2, max_projects_per_person=2)

@@ -4,7 +4,6 @@ from pathlib import Path
 import pmo_gates.rules.facts
 from pmo_gates.rules.facts import FactRegistry, compute_facts
 from pmo_gates.rules.facts.reference import EXAMPLE, main, render_reference
-
 from tests.fixtures_facts import TODAY, Portfolio
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "facts.md"

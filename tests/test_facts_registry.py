@@ -2,6 +2,8 @@ import math
 from datetime import date, datetime
 
 import pytest
+from sqlalchemy import event
+
 from pmo_gates.rules.catalog import FactCatalog, FactType
 from pmo_gates.rules.facts import (
     FactError,
@@ -12,8 +14,6 @@ from pmo_gates.rules.facts import (
     default_registry,
 )
 from pmo_gates.rules.facts import registry as registry_module
-from sqlalchemy import event
-
 from tests.fixtures_facts import TODAY, Portfolio, facts_of, random_portfolio
 
 # The facts the PMO's rules are promised (VISION.md and the facts brief); more may exist.

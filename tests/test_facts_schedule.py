@@ -1,7 +1,6 @@
 from datetime import date
 
 from pmo_gates.rules.facts import FactParams
-
 from tests.fixtures_facts import Portfolio, at, facts_of
 
 SCHEDULE = ("actual_end", "forecast_end", "schedule_slip_days")

@@ -6,15 +6,15 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from pmo_gates.flows.approval import PlanApproval, decide, poll_interval_for
-from pmo_gates.flows.artifacts import ArtifactPublisher
-from pmo_gates.flows.plan_apply import Approver, PlanApplyOutcome, exactly_as_approved, plan_approve_apply
 from prefect import flow
 
 from pmo_gates.actions.apply import ApplyResult, ItemResult
 from pmo_gates.actions.plan import Plan, PlanItem
 from pmo_gates.actions.run import ActionsRun
 from pmo_gates.config import Settings
+from pmo_gates.flows.approval import PlanApproval, decide, poll_interval_for
+from pmo_gates.flows.artifacts import ArtifactPublisher
+from pmo_gates.flows.plan_apply import Approver, PlanApplyOutcome, exactly_as_approved, plan_approve_apply
 from tests.fixtures_flows import Background, artifact_text, artifacts_of, flow_run_named, make_settings, wait_for_state
 
 IDS = ["create_ticket:a", "create_ticket:b", "resolve:c"]

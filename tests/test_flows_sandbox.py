@@ -40,8 +40,9 @@ def plan_rows(flow_run_id: uuid.UUID, key: str) -> list[dict]:
 
 
 def test_only_approved_corrective_actions_reach_jira(synced: tuple[DemoSession, Settings]) -> None:
-    from pmo_gates.flows.corrective_actions import corrective_actions
     from prefect.flow_runs import resume_flow_run
+
+    from pmo_gates.flows.corrective_actions import corrective_actions
 
     session, settings = synced
     name = f"ca-{uuid.uuid4().hex[:8]}"
@@ -64,8 +65,9 @@ def test_only_approved_corrective_actions_reach_jira(synced: tuple[DemoSession, 
 
 
 def test_gate_review_approval_keeps_the_approver_with_the_decisions(synced: tuple[DemoSession, Settings]) -> None:
-    from pmo_gates.flows.gate_review import gate_review
     from prefect.flow_runs import resume_flow_run
+
+    from pmo_gates.flows.gate_review import gate_review
 
     session, settings = synced
     name = f"gr-{uuid.uuid4().hex[:8]}"
@@ -87,3 +89,37 @@ def test_gate_review_approval_keeps_the_approver_with_the_decisions(synced: tupl
         latest[row.project_key] = row
     assert sorted(latest) == sorted(p.key for p in session.snapshot.projects)
     assert {row.approved_by for row in latest.values()} == {"pat.pmo"}
+
+
+def test_delay_root_cause_comments_on_anchor_issues_once(synced: tuple[DemoSession, Settings]) -> None:
+    """Each delayed project's anchor issue gets this month's analysis (causes, evidence, remedies) and one
+    ticket; a second run on the same data writes nothing."""
+    from pmo_gates.flows.delay_root_cause import delay_root_cause
+
+    session, settings = synced
+    settings = settings.model_copy(update={"actions": settings.actions.model_copy(update={"approval": False})})
+    first = delay_root_cause(settings=settings)
+    assert first.delayed >= 1
+    delayed = [p for p in first.projects if p["delayed"]]
+    period = first.period
+    commented = {}
+    for project in session.snapshot.projects:
+        for issue in session.sandbox.state.issues():
+            if not issue["key"].startswith(project.key + "-"):
+                continue
+            for comment in session.sandbox.state.comments(issue["key"]):
+                body = comment["body"] if isinstance(comment["body"], str) else json.dumps(comment["body"])
+                if f"rca:{period}" in body:
+                    commented.setdefault(project.key, []).append(body)
+    assert sorted(commented) == sorted(p["key"] for p in delayed)
+    assert all(len(bodies) == 1 for bodies in commented.values())
+    body = next(iter(commented.values()))[0]
+    assert "Delay root-cause analysis" in body and "What to do (PMO playbook)" in body
+    assert first.actions["applied_ops"].get("comment") == len(delayed)
+    assert first.actions["applied_ops"].get("create_ticket") == len(delayed)
+
+    requests_before = len(session.sandbox.requests)
+    second = delay_root_cause(settings=settings)
+    assert second.actions["applied_ops"] == {}
+    writes = [r for r in session.sandbox.requests[requests_before:] if r.method in {"POST", "PUT", "DELETE"}]
+    assert [r for r in writes if "/search" not in r.path] == []

@@ -7,15 +7,15 @@ from datetime import date, datetime
 from typing import Any
 
 import pytest
+
+from pmo_gates.actions.apply import ApplyResult, ItemResult
+from pmo_gates.actions.plan import Plan, PlanItem
+from pmo_gates.actions.run import ActionsRun
 from pmo_gates.flows import artifacts
 from pmo_gates.flows.approval import ApprovalDecision
 from pmo_gates.flows.artifacts import ArtifactPublisher, artifact_key, markdown_table
 from pmo_gates.flows.results import actions_summary
 from pmo_gates.flows.views import approval_markdown, attention_first, plan_markdown, portfolio_markdown, scorecard_rows
-
-from pmo_gates.actions.apply import ApplyResult, ItemResult
-from pmo_gates.actions.plan import Plan, PlanItem
-from pmo_gates.actions.run import ActionsRun
 from pmo_gates.review.models import CriterionView, ProjectReview, ReviewResult
 
 TOKEN = "tok-3f9a1c2e7b"

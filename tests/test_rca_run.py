@@ -15,6 +15,7 @@ from pmo_gates.config import parse_settings
 from pmo_gates.rca.actions import RCA_RULE_ID, previous_period, rca_action_requests, rca_comments, rca_fingerprint
 from pmo_gates.rca.comment import escape, render_rca_comment
 from pmo_gates.rca.run import playbook_path, run_rca
+from pmo_gates.review.markup import flatten_adf, to_wiki
 from pmo_gates.store import Store
 from pmo_gates.store.models import RcaResult
 from tests.fixtures_rca import TODAY, RcaPortfolio, days_ago
@@ -125,7 +126,7 @@ def test_comment_shows_causes_evidence_and_remedies_in_wiki_markup(late_report):
     text = render_rca_comment(late)
     assert text.startswith("h3. Delay root-cause analysis 2026-11\n*LATE* is *")
     assert "||#||Cause||Share of delay||Est. days||What we found||" in text
-    assert "|1|Scope creep after the baseline ({{scope_creep}})|" in text
+    assert "|1|Scope creep after the baseline (scope\\_creep)|" in text and "({{scope\\_creep}})" in text
     assert "h4. Evidence" in text and "OTHER-1 (In Progress)" in text
     assert "h4. What to do (PMO playbook)" in text and "# *Put scope changes under change control*" in text
     fine = next(p for p in late_report.projects if p.key == "FINE")
@@ -170,4 +171,6 @@ def test_previous_period_wraps_the_year():
 def test_comments_go_to_the_anchor_issue_of_delayed_projects(late_report):
     comments = rca_comments(late_report)
     assert [(c.project_key, c.anchor_issue_key, c.purpose) for c in comments] == [("LATE", "LATE-1", "rca:2026-11")]
-    assert comments[0].body == render_rca_comment(late_report.projects[1])
+    assert to_wiki(comments[0].blocks) == render_rca_comment(late_report.projects[1])
+    adf = render_rca_comment(late_report.projects[1], markup="adf")
+    assert adf["type"] == "doc" and "Scope creep after the baseline" in flatten_adf(adf)

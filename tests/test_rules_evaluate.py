@@ -6,11 +6,11 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+
 from pmo_gates.rules.evaluate import evaluate
 from pmo_gates.rules.fingerprints import fingerprint, period_of
 from pmo_gates.rules.models import Decision, Outcome, Recurrence, Waiver
 from pmo_gates.rules.ruleset import RuleSet
-
 from tests.fixtures_rules import TODAY, load, write
 
 RULES = """\

@@ -6,9 +6,9 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+
 from pmo_gates.rules.actions import Action, action_registry
 from pmo_gates.rules.models import Outcome, Pack
-
 from tests.fixtures_rules import CATALOG, RULE, TODAY, load, load_errors, write
 
 

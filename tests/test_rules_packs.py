@@ -10,6 +10,8 @@ from typing import Any
 
 import jsonschema
 import pytest
+from ruamel.yaml import YAML
+
 from pmo_gates.rules.actions import action_registry
 from pmo_gates.rules.examples import run_examples
 from pmo_gates.rules.expr import function_registry
@@ -18,7 +20,6 @@ from pmo_gates.rules.loader import PACKS_DIR, load_rule_set
 from pmo_gates.rules.models import ExampleExpect, LifecycleGate, Pack
 from pmo_gates.rules.ruleset import RuleSet
 from pmo_gates.rules.schema import rule_file_schema
-from ruamel.yaml import YAML
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED = sorted(PACKS_DIR.rglob("*.yaml"))

@@ -6,12 +6,12 @@ from __future__ import annotations
 import logging
 
 import pytest
-from pmo_gates.connectors.connection import JiraConnection
-from pmo_gates.connectors.errors import JiraAuthError, JiraConfigError
-from pmo_gates.connectors.sync import sync_portfolio
 from sqlalchemy import select, text
 
 from pmo_gates.config import Settings
+from pmo_gates.connectors.connection import JiraConnection
+from pmo_gates.connectors.errors import JiraAuthError, JiraConfigError
+from pmo_gates.connectors.sync import sync_portfolio
 from pmo_gates.sandbox import CF, SandboxServer
 from pmo_gates.store.models import Base, Issue, Project, SyncRun
 from tests.fixtures_connector import EMAIL, TOKEN, FakeClock, connection

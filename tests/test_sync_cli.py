@@ -8,11 +8,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from pmo_gates.connectors.export import export_snapshot
 from typer.testing import CliRunner
 
 from pmo_gates.cli import app
 from pmo_gates.config import load_settings
+from pmo_gates.connectors.export import export_snapshot
 from pmo_gates.sandbox import Snapshot
 from tests.fixtures_connector import EMAIL, TOKEN, FakeClock, connection
 from tests.fixtures_sync import portfolio, project_keys, run_sync, serve, served, stored

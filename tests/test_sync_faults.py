@@ -5,11 +5,11 @@ duplicated; a re-run completes. Retry waits go to a fake clock, so a 20 s Retry-
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import func, select
+
 from pmo_gates.connectors import sync as sync_module
 from pmo_gates.connectors.errors import JiraHTTPError, RateLimitError
 from pmo_gates.connectors.mapping import parse_jira_datetime
-from sqlalchemy import func, select
-
 from pmo_gates.sandbox import FaultRule
 from pmo_gates.store.models import Issue, SyncRun, SyncState
 from tests.fixtures_connector import FakeClock

@@ -8,9 +8,9 @@ import math
 from datetime import UTC, datetime
 
 import pytest
-from pmo_gates.connectors.sync import SyncProgress
 from sqlalchemy import select
 
+from pmo_gates.connectors.sync import SyncProgress
 from pmo_gates.sandbox import CF, SandboxLimits
 from pmo_gates.store.models import ChangelogItem, Issue, Project, SyncRun, SyncState, Worklog
 from tests.fixtures_sync import PAGE, config, portfolio, run_sync, serve, served, stored

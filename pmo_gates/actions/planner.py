@@ -11,6 +11,7 @@ Decisions, per request (one per fingerprint):
   configured ladder when overdue.
 - passing (pass, waived, not applicable) with an open ticket: resolve (comment + transition to done).
 - Gate reviews: one comment per project and gate on the anchor issue, edited in place when it changes.
+- Other kept comments (``CommentRequest``, e.g. the monthly root-cause analysis): the same, per purpose.
 
 Unchanged data plans zero items: every comparison is against hashes the ledger (or the ticket's entity
 property) kept from the last write.
@@ -29,7 +30,7 @@ from pmo_gates.actions.escalation import days_overdue, ordered, steps_due
 from pmo_gates.actions.ledger import load_comments, load_tickets, property_for_record
 from pmo_gates.actions.plan import CommentRecord, LedgerRecord, Plan, PlanItem
 from pmo_gates.actions.reconcile import JiraState
-from pmo_gates.actions.requests import ActionRequest
+from pmo_gates.actions.requests import ActionRequest, CommentRequest
 from pmo_gates.config import Settings
 from pmo_gates.review.markup import Paragraph
 from pmo_gates.review.models import ProjectReview, ReviewResult
@@ -262,6 +263,7 @@ def plan_actions(
     jira_state: JiraState | None = None,
     target: P.JiraTarget | None = None,
     rules_hash: str | None = None,
+    comments: Sequence[CommentRequest] = (),
 ) -> Plan:
     """The plan for ``requests`` (from findings and root-cause analysis alike) and the gate ``reviews``.
 
@@ -279,10 +281,10 @@ def plan_actions(
         planner.rules_hash = reviews.rules_hash
     with store.session() as session:
         rows = load_tickets(session)
-        comments: dict[tuple[str, str], Any] = dict(load_comments(session))
+        known_comments: dict[tuple[str, str], Any] = dict(load_comments(session))
     if jira_state is not None:
         for remote in jira_state.comments:
-            comments.setdefault((remote.issue_key, remote.purpose), remote)
+            known_comments.setdefault((remote.issue_key, remote.purpose), remote)
         for fingerprint, extra in jira_state.duplicates.items():
             planner.plan.warnings.append(f"fingerprint {fingerprint} is on several tickets; extra: {extra}")
     advisory = [r for r in by_fp.values() if r.status == "failing" and r.rollout == "advisory"]
@@ -307,7 +309,7 @@ def plan_actions(
                     anchor=anchor,
                     purpose=purpose,
                     blocks=blocks,
-                    existing=comments.get((anchor, purpose)),
+                    existing=known_comments.get((anchor, purpose)),
                     project_key=request.project_key,
                     reason=f"{request.rule_id} fails (advisory)",
                     rule_id=request.rule_id,
@@ -330,9 +332,21 @@ def plan_actions(
             anchor=review.anchor_issue_key,
             purpose=purpose,
             blocks=gate_comment_blocks(review, planner.rules_hash),
-            existing=comments.get((review.anchor_issue_key, purpose)),
+            existing=known_comments.get((review.anchor_issue_key, purpose)),
             project_key=review.project_key,
             reason=f"{review.gate} gate: {review.decision} (score {review.score:.0f})",
+        )
+    for kept in sorted(comments, key=lambda c: (c.anchor_issue_key, c.purpose)):
+        planner.kept_comment(
+            op_new="comment",
+            op_edit="comment",
+            item_id=f"comment:{kept.anchor_issue_key}:{kept.purpose}",
+            anchor=kept.anchor_issue_key,
+            purpose=kept.purpose,
+            blocks=kept.blocks,
+            existing=known_comments.get((kept.anchor_issue_key, kept.purpose)),
+            project_key=kept.project_key,
+            reason=kept.reason,
         )
     planner.plan.items.sort(key=lambda item: (ORDER.get(item.op, 9), item.id))
     return planner.plan

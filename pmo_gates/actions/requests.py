@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from pmo_gates.review.markup import Block
+
 # Jira labels cannot hold spaces; the fingerprint becomes part of one (see ledger.fingerprint_label).
 FINGERPRINT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")
 
@@ -73,3 +75,17 @@ class ActionRequest(BaseModel):
         if value is not None and not re.fullmatch(r"\d{4}-(\d{2}|W\d{2})", value):
             raise ValueError(f"period {value!r} must be 'YYYY-MM' or 'YYYY-Www'")
         return value
+
+
+class CommentRequest(BaseModel):
+    """A comment to keep up to date on a project's anchor issue, whatever wrote it (e.g. the monthly
+    root-cause analysis): one per ``(anchor_issue_key, purpose)``, edited in place when its content changes,
+    left alone when it does not. ``blocks`` are rendered in the markup the Jira target takes."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    project_key: str = Field(min_length=1, max_length=64)
+    anchor_issue_key: str = Field(min_length=1, max_length=64)
+    purpose: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9:._-]+$")
+    blocks: list[Block]
+    reason: str = Field(min_length=1, description="Why the comment is posted, shown in the plan.")

@@ -70,7 +70,7 @@ def load_inputs(
     from pmo_gates.rules.facts import compute_facts
 
     rule_set = rule_set or load_rules(settings, today)
-    facts = facts if facts is not None else compute_facts(store, today=today)
+    facts = facts if facts is not None else compute_facts(store, today=today, params=settings.fact_params())
     return Inputs(today=today, rule_set=rule_set, facts=facts, evaluation=evaluate(rule_set, facts, today=today))
 
 
@@ -194,7 +194,7 @@ def run_actions(
     dry_run: bool = False,
     extra_requests: Sequence[ActionRequest] = (),
     inputs: Inputs | None = None,
-    markup: Literal["wiki", "adf"] = "wiki",
+    markup: Literal["wiki", "adf"] | None = None,
     approve: Approver | None = None,
     review: ReviewResult | None = None,
 ) -> ActionsRun:
@@ -209,7 +209,7 @@ def run_actions(
         due_dates = open_due_dates(session)
     found = requests_from_evaluation(inputs.evaluation, inputs.rule_set, owners, due_dates=due_dates)
     requests = [*found, *extra_requests]
-    target = target_of(client, markup)
+    target = target_of(client, markup or settings.jira.markup)
     anchors = _advisory_anchors(store, requests)
     if review is not None:
         anchors += gate_anchors(review)

@@ -7,11 +7,9 @@ updated in place by later runs in the same month; a project no longer delayed th
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
-
-from pmo_gates.actions.requests import ActionRequest
+from pmo_gates.actions.requests import ActionRequest, CommentRequest
 from pmo_gates.rca.analyse import ProjectAnalysis, RcaReport
-from pmo_gates.rca.comment import render_rca_comment
+from pmo_gates.rca.comment import rca_comment_blocks
 from pmo_gates.rules.fingerprints import fingerprint
 
 RCA_RULE_ID = "delay-root-cause"
@@ -19,15 +17,7 @@ RCA_TITLE = "Delay root-cause analysis"
 SEVERE_SLIP_DAYS = 30
 
 
-class RcaComment(BaseModel):
-    """A comment to keep up to date on a delayed project's anchor issue (wiki markup)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    project_key: str
-    anchor_issue_key: str
-    purpose: str  # e.g. rca:2026-11, one comment per month
-    body: str
+RcaComment = CommentRequest  # the anchor-issue comment of one delayed project and month
 
 
 def rca_fingerprint(project_key: str, period: str) -> str:
@@ -120,14 +110,15 @@ def ticket_description(project: ProjectAnalysis) -> str:
     return "\n".join(lines)
 
 
-def rca_comments(report: RcaReport) -> list[RcaComment]:
+def rca_comments(report: RcaReport) -> list[CommentRequest]:
     """This month's comment for every delayed project that has an anchor issue."""
     return [
-        RcaComment(
+        CommentRequest(
             project_key=project.key,
             anchor_issue_key=project.anchor_issue_key,
             purpose=f"rca:{project.period}",
-            body=render_rca_comment(project),
+            blocks=rca_comment_blocks(project),
+            reason=f"delayed {project.slip_days or 0:.0f} day(s): root-cause analysis {project.period}",
         )
         for project in report.delayed
         if project.anchor_issue_key

@@ -104,11 +104,12 @@ def analyse_portfolio(
     today: date,
     playbook: Playbook | None = None,
     registry: CauseRegistry = cause_registry,
+    params: FactParams | None = None,
 ) -> RcaReport:
     """Analyse every project in the store as of ``today`` (nothing is written; see :func:`save_results`)."""
     playbook = playbook or load_playbook()
     work = playbook.work
-    facts = compute_facts(store, today=today, only=DETECTION_FACTS, params=fact_params(playbook))
+    facts = compute_facts(store, today=today, only=DETECTION_FACTS, params=fact_params(playbook, params))
     context = portfolio_context(store, ignore_issue_types=work.ignore_issue_types)
     classify = work.classifier(context.status_categories)
     profiles = [
@@ -177,13 +178,16 @@ def portfolio_norms(profiles: list[ProjectProfile]) -> tuple[dict[str, float], f
     return norms, max(cycle, 0.1)
 
 
-def fact_params(playbook: Playbook) -> FactParams:
-    """The fact settings that must agree with the playbook's reading of the work."""
+def fact_params(playbook: Playbook, base: FactParams | None = None) -> FactParams:
+    """The config's fact settings (``base``), with those that must agree with the playbook's reading of the
+    work taken from the playbook."""
     work = playbook.work
-    return FactParams(
-        throughput_window_days=work.throughput_window_days,
-        blocking_link_types=tuple(work.blocking_link_types),
-        risk_issue_types=tuple(t for t in work.ignore_issue_types if t != "Project"),
+    return (base or FactParams()).model_copy(
+        update={
+            "throughput_window_days": work.throughput_window_days,
+            "blocking_link_types": tuple(work.blocking_link_types),
+            "risk_issue_types": tuple(t for t in work.ignore_issue_types if t != "Project"),
+        }
     )
 
 

@@ -1,4 +1,5 @@
-"""The root-cause analysis of one project as a Jira comment (wiki markup, as v2 and Data Center take it).
+"""The root-cause analysis of one project as a Jira comment, built once as markup-neutral blocks and rendered
+as wiki markup (REST v2, Data Center) or ADF (REST v3, Cloud) by the ledger that posts it.
 
 It reads top-down the way a project manager would: how late, why (ranked causes with the share of the
 delay each explains), the evidence to check in Jira, and what the PMO's playbook says to do.
@@ -6,66 +7,99 @@ delay each explains), the evidence to check in Jira, and what the PMO's playbook
 
 from __future__ import annotations
 
-import re
-
 from pmo_gates.rca.analyse import ProjectAnalysis
+from pmo_gates.review.markup import (
+    Block,
+    BulletList,
+    Code,
+    Heading,
+    Markup,
+    NumberedList,
+    Paragraph,
+    Strong,
+    Table,
+    render,
+    wiki_escape,
+)
 
-# Characters that start wiki-markup effects when they appear in free text (names, statuses, summaries).
-# A dash only matters where it could open strikethrough (-text-), i.e. after a space and before a word.
-_SPECIAL = re.compile(r"([\\{}\[\]|*_^~+?]|(?<!\S)-(?=\S))")
+escape = wiki_escape  # kept under its old name: the escaping rules live with the renderer
 
 
-def escape(text: str) -> str:
-    """``text`` with wiki-markup characters escaped, so a status like ``QA|UAT`` cannot break a table."""
-    return _SPECIAL.sub(r"\\\1", text)
-
-
-def render_rca_comment(analysis: ProjectAnalysis) -> str:
-    """The comment posted on the project's anchor issue (Jira wiki markup)."""
-    schedule = analysis.schedule
-    lines = [f"h3. Delay root-cause analysis {analysis.period}"]
+def rca_comment_blocks(analysis: ProjectAnalysis) -> list[Block]:
+    """The comment posted on the project's anchor issue."""
+    blocks: list[Block] = [Heading(text=f"Delay root-cause analysis {analysis.period}")]
     if not analysis.delayed:
-        lines.append(f"*{analysis.key}* is within the PMO's schedule tolerance: no delay to analyse.")
-        return _finish(lines, analysis)
-    lines.append(f"*{analysis.key}* is *{_days(analysis.slip_days)}* behind plan.")
-    lines += [f"* {escape(reason)}" for reason in schedule.reasons]
-    if not analysis.causes:
-        lines.append("")
-        lines.append("No cause in the PMO's catalogue explains this delay from the synced data: review it by hand.")
-        return _finish(lines, analysis)
-    lines += ["", "h4. Causes", "||#||Cause||Share of delay||Est. days||What we found||"]
-    for rank, cause in enumerate(analysis.causes, 1):
-        lines.append(
-            f"|{rank}|{escape(cause.title)} ({{{{{cause.cause}}}}})|{cause.share:.0%}|{cause.impact_days:.1f}|"
-            f"{escape(cause.evidence.summary)}|"
+        blocks.append(
+            Paragraph(
+                parts=[Strong(text=analysis.key), " is within the PMO's schedule tolerance: no delay to analyse."]
+            )
         )
-    lines += ["", "h4. Evidence"]
+        return _finish(blocks, analysis)
+    blocks.append(
+        Paragraph(parts=[Strong(text=analysis.key), " is ", Strong(text=_days(analysis.slip_days)), " behind plan."])
+    )
+    if analysis.schedule.reasons:
+        blocks.append(BulletList(items=[[reason] for reason in analysis.schedule.reasons]))
+    if not analysis.causes:
+        blocks.append(
+            Paragraph(
+                parts=["No cause in the PMO's catalogue explains this delay from the synced data: review it by hand."]
+            )
+        )
+        return _finish(blocks, analysis)
+    blocks.append(Heading(text="Causes", level=4))
+    blocks.append(
+        Table(
+            header=["#", "Cause", "Share of delay", "Est. days", "What we found"],
+            rows=[
+                [
+                    str(rank),
+                    f"{cause.title} ({cause.cause})",
+                    f"{cause.share:.0%}",
+                    f"{cause.impact_days:.1f}",
+                    cause.evidence.summary,
+                ]
+                for rank, cause in enumerate(analysis.causes, 1)
+            ],
+        )
+    )
+    blocks.append(Heading(text="Evidence", level=4))
     for cause in analysis.causes:
         evidence = cause.evidence
-        lines.append(f"*{escape(cause.title)}*")
+        blocks.append(Paragraph(parts=[Strong(text=cause.title), " (", Code(text=cause.cause), ")"]))
         if evidence.people:
-            lines.append(f"People: {escape(', '.join(evidence.people))}")
+            blocks.append(Paragraph(parts=["People: " + ", ".join(evidence.people)]))
         if evidence.projects:
-            lines.append(f"Other projects: {escape(', '.join(evidence.projects))}")
-        lines += [f"* {escape(item)}" for item in evidence.details]
+            blocks.append(Paragraph(parts=["Other projects: " + ", ".join(evidence.projects)]))
+        if evidence.details:
+            blocks.append(BulletList(items=[[item] for item in evidence.details]))
         cited = " ".join(evidence.details)
         uncited = [key for key in evidence.issues if key not in cited]
         if uncited:
-            lines.append(f"Issues: {escape(', '.join(uncited))}")
-        lines.append("")
+            blocks.append(Paragraph(parts=["Issues: " + ", ".join(uncited)]))
     if analysis.remedies:
-        lines.append("h4. What to do (PMO playbook)")
-        for remedy in analysis.remedies:
-            answers = ", ".join(remedy.causes)
-            lines.append(f"# *{escape(remedy.title)}* ({escape(answers)}): {escape(remedy.action)}")
-    return _finish(lines, analysis)
+        blocks.append(Heading(text="What to do (PMO playbook)", level=4))
+        blocks.append(
+            NumberedList(
+                items=[
+                    [Strong(text=remedy.title), f" ({', '.join(remedy.causes)}): {remedy.action}"]
+                    for remedy in analysis.remedies
+                ]
+            )
+        )
+    return _finish(blocks, analysis)
+
+
+def render_rca_comment(analysis: ProjectAnalysis, markup: Markup = "wiki") -> str | dict:
+    """The comment as Jira takes it: a wiki string, or an ADF document for ``markup="adf"``."""
+    return render(rca_comment_blocks(analysis), markup)
 
 
 def _days(value: float | None) -> str:
     return "an unknown number of days" if value is None else f"{value:.0f} days"
 
 
-def _finish(lines: list[str], analysis: ProjectAnalysis) -> str:
+def _finish(blocks: list[Block], analysis: ProjectAnalysis) -> list[Block]:
     # No run date in the text: a re-run on unchanged data must leave the comment as it is.
-    lines += ["", f"_Computed by pmo-gates from the synced Jira data; kept up to date here for {analysis.period}._"]
-    return "\n".join(line.rstrip() for line in lines).strip() + "\n"
+    note = f"Computed by pmo-gates from the synced Jira data; kept up to date here for {analysis.period}."
+    return [*blocks, Paragraph(parts=[note])]

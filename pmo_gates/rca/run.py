@@ -40,7 +40,8 @@ def run_rca(
     unless ``persist`` is false, keep the month's result per project in ``rca_results``."""
     today = today or (settings.today if settings is not None else None) or date.today()
     playbook = playbook or load_playbook(playbook_path(settings, "rca.yaml"))
-    report = analyse_portfolio(store, today=today, playbook=playbook)
+    params = settings.fact_params() if settings is not None else None
+    report = analyse_portfolio(store, today=today, playbook=playbook, params=params)
     if persist:
         save_results(store, report, analysed_at=now or datetime.now(UTC))
     return report

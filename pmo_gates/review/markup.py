@@ -28,6 +28,12 @@ class Strong(_Block):
     text: str
 
 
+class Code(_Block):
+    """A fixed identifier (a cause id, a fact name) shown in monospace."""
+
+    text: str
+
+
 class Mention(_Block):
     """A person: ``account_id`` is the Cloud accountId, or the username on Data Center."""
 
@@ -35,7 +41,7 @@ class Mention(_Block):
     cloud: bool = True
 
 
-Inline = str | Strong | Mention
+Inline = str | Strong | Code | Mention
 
 
 class Heading(_Block):
@@ -48,6 +54,10 @@ class Paragraph(_Block):
 
 
 class BulletList(_Block):
+    items: list[list[Inline]]
+
+
+class NumberedList(_Block):
     items: list[list[Inline]]
 
 
@@ -64,12 +74,14 @@ class Marker(_Block):
     content_hash: str
 
 
-Block = Heading | Paragraph | BulletList | Table | Marker
+Block = Heading | Paragraph | BulletList | NumberedList | Table | Marker
 
 MARKER_RE = re.compile(r"pmo-gates · (?P<purpose>[A-Za-z0-9:._-]+) · (?P<hash>[0-9a-f]{12})")
-# The characters that start wiki markup mid-line (tables, links/mentions, macros, bold, italics, images),
-# escaped with a backslash; a newline inside a cell would end the table row.
-_WIKI_ESCAPES = str.maketrans({**{c: "\\" + c for c in "\\|[]{}*_!"}, "\n": " "})
+# The characters that start wiki markup mid-line (tables, links/mentions, macros, bold, italics, images,
+# super/subscript, underline, citations), escaped with a backslash; a newline inside a cell would end the row.
+_WIKI_ESCAPES = str.maketrans({**{c: "\\" + c for c in "\\|[]{}*_!^~+?"}, "\n": " "})
+# A dash only opens strikethrough (-text-) after a space and before a word: dates and In-Review stay as is.
+_WIKI_DASH = re.compile(r"(?<!\S)-(?=\S)")
 
 
 def _marker_text(marker: Marker) -> str:
@@ -97,19 +109,22 @@ def flatten_adf(node: Any) -> str:
 # --- wiki markup -----------------------------------------------------------------------------------------
 
 
-def _wiki_escape(text: str) -> str:
-    return text.translate(_WIKI_ESCAPES)
+def wiki_escape(text: str) -> str:
+    """``text`` with wiki-markup characters escaped, so a status like ``QA|UAT`` cannot break a table."""
+    return _WIKI_DASH.sub(r"\\-", text.translate(_WIKI_ESCAPES))
 
 
 def _wiki_inline(parts: list[Inline]) -> str:
     out = []
     for part in parts:
         if isinstance(part, Strong):
-            out.append(f"*{_wiki_escape(part.text)}*")
+            out.append(f"*{wiki_escape(part.text)}*")
+        elif isinstance(part, Code):
+            out.append("{{" + wiki_escape(part.text) + "}}")
         elif isinstance(part, Mention):
             out.append(f"[~accountid:{part.account_id}]" if part.cloud else f"[~{part.account_id}]")
         else:
-            out.append(_wiki_escape(part))
+            out.append(wiki_escape(part))
     return "".join(out)
 
 
@@ -117,15 +132,17 @@ def to_wiki(blocks: list[Block]) -> str:
     lines: list[str] = []
     for block in blocks:
         if isinstance(block, Heading):
-            lines.append(f"h{block.level}. {_wiki_escape(block.text)}")
+            lines.append(f"h{block.level}. {wiki_escape(block.text)}")
         elif isinstance(block, Paragraph):
             lines.append(_wiki_inline(block.parts))
         elif isinstance(block, BulletList):
             lines.extend(f"* {_wiki_inline(item)}" for item in block.items)
+        elif isinstance(block, NumberedList):
+            lines.extend(f"# {_wiki_inline(item)}" for item in block.items)
         elif isinstance(block, Table):
-            lines.append("||" + "||".join(_wiki_escape(h) for h in block.header) + "||")
+            lines.append("||" + "||".join(wiki_escape(h) for h in block.header) + "||")
             for row in block.rows:
-                lines.append("|" + "|".join(_wiki_escape(c) or " " for c in row) + "|")
+                lines.append("|" + "|".join(wiki_escape(c) or " " for c in row) + "|")
         elif isinstance(block, Marker):
             lines.append("{color:#97a0af}" + _marker_text(block) + "{color}")
     return "\n".join(lines)
@@ -147,6 +164,9 @@ def _adf_inline(parts: list[Inline]) -> list[dict[str, Any]]:
         if isinstance(part, Strong):
             if part.text:
                 out.append(_adf_text(part.text, [{"type": "strong"}]))
+        elif isinstance(part, Code):
+            if part.text:
+                out.append(_adf_text(part.text, [{"type": "code"}]))
         elif isinstance(part, Mention):
             out.append({"type": "mention", "attrs": {"id": part.account_id}})
         elif part:
@@ -168,6 +188,9 @@ def to_adf(blocks: list[Block]) -> dict[str, Any]:
         elif isinstance(block, BulletList):
             items = [{"type": "listItem", "content": [_adf_paragraph(item)]} for item in block.items]
             content.append({"type": "bulletList", "content": items})
+        elif isinstance(block, NumberedList):
+            items = [{"type": "listItem", "content": [_adf_paragraph(item)]} for item in block.items]
+            content.append({"type": "orderedList", "content": items})
         elif isinstance(block, Table):
             rows = [
                 {

@@ -55,7 +55,7 @@ def run_review(
     dry_run: bool = False,
     approved_by: str | None = None,
     inputs: Inputs | None = None,
-    markup: Literal["wiki", "adf"] = "wiki",
+    markup: Literal["wiki", "adf"] | None = None,
     approve: Approver | None = None,
     run_id: str | None = None,
 ) -> ReviewRun:
@@ -76,7 +76,7 @@ def run_review(
         now=now if now.date() == today else None,
         run_id=run_id,
     )
-    target = target_of(client, markup)
+    target = target_of(client, markup or settings.jira.markup)
 
     def build(state: JiraState | None) -> Plan:
         return plan_actions(store, [], review, settings, today=today, jira_state=state, target=target)

@@ -8,11 +8,11 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from pmo_gates.rules.facts.context import FactContext, FactParams
-from pmo_gates.rules.facts.registry import FactDefinition, FactRegistry, default_registry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pmo_gates.rules.facts.context import FactContext, FactParams
+from pmo_gates.rules.facts.registry import FactDefinition, FactRegistry, default_registry
 from pmo_gates.store import Store
 from pmo_gates.store.models import Project
 

@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 T = TypeVar("T")
 
 
-class FactParams(BaseModel):
-    """Thresholds and names the facts depend on; defaults suit a Jira with standard issue and link types."""
+class FactThresholds(BaseModel):
+    """The ``facts:`` section of the config: thresholds and names the facts depend on; the defaults suit a
+    Jira with standard issue and link types."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -44,6 +45,12 @@ class FactParams(BaseModel):
     )
     risk_issue_types: tuple[str, ...] = Field(("Risk",), description="Issue types that make up the risk register.")
     defect_issue_types: tuple[str, ...] = Field(("Bug",), description="Issue types counted as defects.")
+
+
+class FactParams(FactThresholds):
+    """Everything the facts depend on: the config's thresholds plus names the config keeps elsewhere
+    (``portfolio.anchor_issue_type``, ``fields.phase``); see ``Settings.fact_params``."""
+
     anchor_issue_type: str = Field("Project", description="Issue type of the anchor issue holding PMO metadata.")
     phase_field_names: tuple[str, ...] = Field(
         ("PMO Phase",), description="Changelog field names of the phase field (phase changes on the anchor)."

@@ -10,11 +10,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from pmo_gates.rules.facts.context import FactContext
 from sqlalchemy import ColumnElement, Date, Float, and_, case, cast, extract, func, select
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import KeyedColumnElement
 
+from pmo_gates.rules.facts.context import FactContext
 from pmo_gates.store.models import ActionTicket, Issue, Project
 
 DONE = "done"

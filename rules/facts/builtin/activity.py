@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import func, select
+
 from pmo_gates.rules.catalog import FactType
 from pmo_gates.rules.facts.builtin import registry
 from pmo_gates.rules.facts.builtin.projects import project_records
 from pmo_gates.rules.facts.context import FactContext, shared
 from pmo_gates.rules.facts.queries import utc, work_issue_criteria
-from sqlalchemy import func, select
-
 from pmo_gates.store.models import ChangelogItem, Issue
 
 

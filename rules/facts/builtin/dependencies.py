@@ -6,13 +6,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import aliased
+
 from pmo_gates.rules.catalog import FactType
 from pmo_gates.rules.facts.builtin import registry
 from pmo_gates.rules.facts.context import FactContext, shared
 from pmo_gates.rules.facts.queries import DONE, is_open, work_issue_criteria
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import aliased
-
 from pmo_gates.store.models import Issue, IssueLink
 
 

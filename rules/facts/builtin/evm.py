@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from sqlalchemy import func, select
+
 from pmo_gates.rules.catalog import FactType
 from pmo_gates.rules.facts.builtin import registry
 from pmo_gates.rules.facts.builtin.progress import EMPTY, issue_counts
 from pmo_gates.rules.facts.builtin.projects import ProjectRecord, project_records
 from pmo_gates.rules.facts.context import FactContext, shared
 from pmo_gates.rules.facts.queries import ratio
-from sqlalchemy import func, select
-
 from pmo_gates.store.models import Issue, Worklog
 
 

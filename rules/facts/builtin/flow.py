@@ -18,12 +18,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import and_, select
+
 from pmo_gates.rules.catalog import FactType
 from pmo_gates.rules.facts.builtin import registry
 from pmo_gates.rules.facts.context import FactContext, shared
 from pmo_gates.rules.facts.queries import DONE, epoch_seconds, work_issue_criteria
-from sqlalchemy import and_, select
-
 from pmo_gates.store.models import ChangelogItem, Issue
 
 SECONDS_PER_DAY = 86400.0

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import func, select
+
 from pmo_gates.rules.catalog import FactType
 from pmo_gates.rules.facts.builtin import registry
 from pmo_gates.rules.facts.context import FactContext, shared
 from pmo_gates.rules.facts.queries import count_where, day_of, ratio, utc_day
-from sqlalchemy import func, select
-
 from pmo_gates.store.models import ActionTicket, RcaResult
 
 OPEN = "open"

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from sqlalchemy import select
+
 from pmo_gates.rules.catalog import FactType
 from pmo_gates.rules.facts.builtin import registry
 from pmo_gates.rules.facts.context import FactContext, shared
 from pmo_gates.rules.facts.queries import count_where, is_open, work_issue_criteria
-from sqlalchemy import select
-
 from pmo_gates.store.models import Issue
 
 

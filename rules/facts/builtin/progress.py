@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import func, select
+
 from pmo_gates.rules.catalog import FactType
 from pmo_gates.rules.facts.builtin import registry
 from pmo_gates.rules.facts.context import FactContext, shared
 from pmo_gates.rules.facts.queries import DONE, count_where, is_open, ratio, sum_where, utc, work_issue_criteria
-from sqlalchemy import func, select
-
 from pmo_gates.store.models import Issue
 
 

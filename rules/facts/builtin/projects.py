@@ -6,11 +6,11 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from pmo_gates.rules.facts.context import FactContext, shared
-from pmo_gates.rules.facts.queries import utc, utc_day
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
+from pmo_gates.rules.facts.context import FactContext, shared
+from pmo_gates.rules.facts.queries import utc, utc_day
 from pmo_gates.store.models import ChangelogItem, Issue, Project
 
 PHASES = ("initiation", "planning", "execution", "closure", "closed")

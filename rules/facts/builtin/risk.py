@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+
 from pmo_gates.rules.catalog import FactType
 from pmo_gates.rules.facts.builtin import registry
 from pmo_gates.rules.facts.context import FactContext, shared
 from pmo_gates.rules.facts.queries import is_open
-from sqlalchemy import select
-from sqlalchemy.orm import aliased
-
 from pmo_gates.store.models import Issue, IssueLink
 
 

@@ -16,18 +16,13 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from pmo_gates.actions.planner import plan_actions
-from pmo_gates.actions.reconcile import JiraState
-from pmo_gates.actions.requests import ActionRequest, CommentRequest
-from pmo_gates.actions.run import JIRA_WRITES_LOCK, ActionsRun, Approver, execute, target_of
+from pmo_gates.actions.run import ActionsRun, Approver
 from pmo_gates.config import Settings
-from pmo_gates.connectors.client import JiraClient
 from pmo_gates.flows.artifacts import artifact_key
 from pmo_gates.flows.context import open_runtime, resolve_settings
 from pmo_gates.flows.plan_apply import plan_approve_apply
@@ -35,39 +30,11 @@ from pmo_gates.flows.results import RootCauseResult, actions_summary
 from pmo_gates.flows.views import rca_markdown, rca_rows
 from pmo_gates.rca.actions import rca_action_requests, rca_comments
 from pmo_gates.rca.analyse import RcaReport
+from pmo_gates.rca.post import run_rca_actions
 from pmo_gates.rca.run import run_rca
 from pmo_gates.store import Store
 
 FLOW_NAME = "delay-root-cause"
-
-
-def run_rca_actions(
-    settings: Settings,
-    *,
-    store: Store,
-    client: JiraClient | None,
-    requests: Sequence[ActionRequest],
-    comments: Sequence[CommentRequest] = (),
-    today: date,
-    dry_run: bool = False,
-    approve: Approver | None = None,
-    now: datetime | None = None,
-) -> ActionsRun:
-    """Plan (and unless ``dry_run`` apply) the root-cause tickets and anchor-issue comments alone, under the
-    Jira-writes lock."""
-    target = target_of(client, settings.jira.markup)
-    projects = sorted({r.project_key for r in requests})
-
-    def build(state: JiraState | None):  # type: ignore[no-untyped-def]
-        return plan_actions(
-            store, list(requests), None, settings, today=today, jira_state=state, target=target, comments=comments
-        )
-
-    anchors = [(c.anchor_issue_key, c.purpose) for c in comments]
-    return execute(
-        store, client, settings, build, projects=projects, anchors=anchors, now=now or datetime.now(UTC),
-        dry_run=dry_run, approve=approve, lock_name=JIRA_WRITES_LOCK,
-    )  # fmt: skip
 
 
 @task(name="analyse-delays", cache_policy=NO_CACHE)

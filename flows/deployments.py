@@ -79,12 +79,8 @@ FLOWS: tuple[FlowSpec, ...] = (
     ),
 )
 
-# Used only while a config model predates the ``schedules.portfolio_report`` key.
-_FALLBACK_CRONS = {"portfolio_report": "0 9 * * 1"}
-
-
 def cron_for(schedules: ScheduleConfig, key: str) -> str:
-    value = getattr(schedules, key, None) or _FALLBACK_CRONS.get(key)
+    value = getattr(schedules, key, None)
     if not value:
         raise ConfigError(f"schedules.{key}: no cron configured")
     return str(value)

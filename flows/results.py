@@ -8,7 +8,6 @@ another flow, a person reading the run) uses. The details live in the store and 
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -18,12 +17,8 @@ from pmo_gates.flows.approval import ApprovalDecision
 
 
 def actions_summary(run: ActionsRun) -> dict[str, Any]:
-    """``ActionsRun.summary()`` plus changes applied per operation and the tickets created."""
-    summary = run.summary()
-    done = [r for r in (run.applied.items if run.applied else []) if r.status != "failed"]
-    summary["applied_ops"] = dict(Counter(r.op for r in done))
-    summary["created"] = sorted(r.ticket_key for r in done if r.op == "create_ticket" and r.ticket_key)
-    return summary
+    """``ActionsRun.summary()``: planned and applied changes per operation, the tickets created."""
+    return run.summary()
 
 
 class WriteResult(BaseModel):

@@ -157,6 +157,7 @@ class ScheduleConfig(_Model):
     corrective_actions: str = "0 6 * * *"
     gate_review: str = "0 7 * * 1"
     delay_root_cause: str = "0 8 1 * *"
+    portfolio_report: str = "0 9 * * 1"
 
 
 class ReportsConfig(_Model):

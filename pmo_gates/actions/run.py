@@ -8,6 +8,7 @@ passes ``approve``); everything here is synchronous and testable without Prefect
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -89,6 +90,7 @@ class ActionsRun(BaseModel):
     def summary(self) -> dict[str, Any]:
         """The demo's ``actions`` object: planned and applied changes, ticket keys."""
         applied = self.applied.items if self.applied else []
+        done = [r for r in applied if r.status != "failed"]
         return {
             "dry_run": self.dry_run,
             "planned": {op: n for op, n in self.plan.counts.items() if n},
@@ -96,6 +98,8 @@ class ActionsRun(BaseModel):
             "advisory": self.plan.advisory,
             "shadow": self.plan.shadow,
             "applied": self.applied.counts() if self.applied else {},
+            "applied_ops": dict(Counter(r.op for r in done)),
+            "created": sorted(r.ticket_key for r in done if r.op == "create_ticket" and r.ticket_key),
             "create_calls": self.applied.create_calls if self.applied else 0,
             "tickets": sorted({r.ticket_key for r in applied if r.ticket_key and r.status != "failed"}),
             "failed": [r.model_dump() for r in applied if r.status == "failed"],

@@ -1,21 +1,24 @@
 """``pmo-gates rca``: delay detection and root-cause analysis of every project in the store.
 
 Reads the synced data (run ``pmo-gates sync`` first), keeps the month's result per project in the store
-and prints it. Posting comments and tickets to Jira is the monthly ``delay-root-cause`` flow's job.
-Exit codes: 0 done, 1 store failure, 2 configuration or playbook error.
+and prints it. With ``--post`` it also does what the monthly ``delay-root-cause`` flow does: one
+corrective-action ticket per delayed project and month, and the analysis as a comment on each delayed
+project's anchor issue (``--dry-run`` prints that plan and writes nothing).
+Exit codes: 0 done, 1 store or Jira failure (or some items failed), 2 configuration or playbook error.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
-from pmo_gates.config import DEFAULT_CONFIG, ConfigError, load_settings
+from pmo_gates.config import DEFAULT_CONFIG, ConfigError, Settings, load_settings
 from pmo_gates.rca.analyse import RcaReport
 from pmo_gates.rca.yamlfile import PlaybookError
 from pmo_gates.store import Store, safe_url
@@ -37,9 +40,17 @@ def register(app: typer.Typer) -> None:
     def rca(
         config: Path = typer.Option(DEFAULT_CONFIG, "--config", "-c", help="The pmo-gates config file."),
         as_json: bool = typer.Option(False, "--json", help='Print {"projects": [...]} as JSON.'),
+        post: bool = typer.Option(False, "--post", help="Also post comments and tickets to Jira."),
+        dry_run: bool = typer.Option(False, "--dry-run", help="With --post: print the plan, write nothing."),
     ) -> None:
         """Find delayed projects, rank their root causes with evidence, and name the playbook's remedies."""
         from pmo_gates.rca.run import run_rca
+
+        if post:
+            code = post_rca(config, as_json=as_json, dry_run=dry_run)
+            if code:
+                raise typer.Exit(code)
+            return
 
         try:
             settings = load_settings(config)
@@ -65,3 +76,27 @@ def register(app: typer.Typer) -> None:
             typer.echo(json.dumps(report.summary(), indent=2, default=str))
         else:
             Console().print(rca_table(report))
+
+
+def post_rca(config: Path, *, as_json: bool, dry_run: bool) -> int:
+    """Analyse, then plan and (unless ``dry_run``) apply the root-cause tickets and comments."""
+    from pmo_gates.commands.actions import print_run, with_jira
+    from pmo_gates.rca.actions import rca_action_requests, rca_comments
+    from pmo_gates.rca.post import run_rca_actions
+    from pmo_gates.rca.run import run_rca
+
+    def run(settings: Settings, store: Store, client: Any) -> int:
+        try:
+            report = run_rca(settings, store=store)
+        except PlaybookError as exc:
+            typer.echo(str(exc), err=True)
+            return 2
+        outcome = run_rca_actions(
+            settings, store=store, client=client, requests=rca_action_requests(report),
+            comments=rca_comments(report), today=report.today, dry_run=dry_run,
+        )  # fmt: skip
+        if not as_json:
+            Console().print(rca_table(report))
+        return print_run(outcome, as_json, extra=report.summary() if as_json else None)
+
+    return with_jira(config, run)

@@ -23,13 +23,23 @@ class JiraHTTPError(JIRAError, JiraConnectorError):
     """
 
     def __init__(
-        self, message: str, *, method: str, path: str, status_code: int | None = None, attempts: int = 1
+        self,
+        message: str,
+        *,
+        method: str,
+        path: str,
+        status_code: int | None = None,
+        attempts: int = 1,
+        server_text: str | None = None,
     ) -> None:
         super().__init__(text=message, status_code=status_code, url=path)
         self.message = message
         self.method = method
         self.path = path
         self.attempts = attempts
+        # Jira's own error body (already scrubbed of credentials), for callers that read its structure,
+        # such as the per-element errors of a rejected bulk create.
+        self.server_text = server_text
 
     def __str__(self) -> str:
         return self.message
@@ -38,12 +48,12 @@ class JiraHTTPError(JIRAError, JiraConnectorError):
         # Prefect and multiprocessing pickle exceptions; keep the keyword-only constructor round-tripping.
         return (
             _rebuild,
-            (type(self), self.message, self.method, self.path, self.status_code, self.attempts),
+            (type(self), self.message, self.method, self.path, self.status_code, self.attempts, self.server_text),
         )
 
 
-def _rebuild(cls, message, method, path, status_code, attempts):  # type: ignore[no-untyped-def]
-    return cls(message, method=method, path=path, status_code=status_code, attempts=attempts)
+def _rebuild(cls, message, method, path, status_code, attempts, server_text=None):  # type: ignore[no-untyped-def]
+    return cls(message, method=method, path=path, status_code=status_code, attempts=attempts, server_text=server_text)
 
 
 class JiraAuthError(JiraHTTPError):

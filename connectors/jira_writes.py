@@ -44,6 +44,14 @@ def _send(client: JiraClient, method: str, path: str, body: Any | None = None, p
         return None
 
 
+def _json_object(text: str | None) -> dict[str, Any]:
+    try:
+        value = json.loads(text or "")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
 def _element_errors(entry: dict[str, Any]) -> str:
     errors = entry.get("elementErrors") or {}
     parts = list(errors.get("errorMessages") or []) + [f"{k}: {v}" for k, v in (errors.get("errors") or {}).items()]
@@ -63,7 +71,9 @@ def bulk_create(client: JiraClient, issues: list[dict[str, Any]], *, api: str = 
     except JiraHTTPError as exc:
         if exc.status_code != 400:
             raise
-        return [BulkOutcome(index=i, error=str(exc)) for i in range(len(issues))]
+        result = _json_object(exc.server_text)
+        if not result.get("errors"):
+            return [BulkOutcome(index=i, error=str(exc)) for i in range(len(issues))]
     failed = {int(e.get("failedElementNumber", -1)): _element_errors(e) for e in result.get("errors") or []}
     created = iter(result.get("issues") or [])
     outcomes = []

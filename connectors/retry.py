@@ -108,6 +108,12 @@ def _response(exc: BaseException) -> requests.Response | None:
 class RetryPolicy:
     """Wraps one logical call: ``policy.call("GET", "/rest/api/2/field", send)``."""
 
+    def _body(self, exc: BaseException | None) -> str:
+        """Jira's raw error body, scrubbed of credentials (capped: it is kept on the exception)."""
+        response = _response(exc) if exc is not None else None
+        text = response.text if response is not None else str(getattr(exc, "text", "") or "")
+        return self.redactor(text[:100_000])
+
     def __init__(
         self,
         config: RetryConfig | None = None,
@@ -201,8 +207,8 @@ class RetryPolicy:
         tries = f" after {attempts} attempts" if attempts > 1 else ""
         where = f"{method} {path}"
         if status is not None:
-            server_text = self.redactor(str(getattr(exc, "text", "") or ""))[:500]
-            detail = f": {server_text}" if server_text else ""
+            server_text = self.redactor(str(getattr(exc, "text", "") or ""))
+            detail = f": {server_text[:500]}" if server_text else ""
             if status == 401:
                 return JiraAuthError(
                     f"Jira rejected the credentials (HTTP 401) for {where}: check jira.url, jira.auth.email "
@@ -245,6 +251,7 @@ class RetryPolicy:
                 path=path,
                 status_code=status,
                 attempts=attempts,
+                server_text=self._body(exc) or None,
             )
         reason = self._reason(exc)
         if not is_idempotent(method, path) and not (exc is not None and _never_sent(exc)):

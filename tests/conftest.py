@@ -22,8 +22,9 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from pmo_gates.store import Store  # noqa: E402
 from pmo_gates.store.models import Base  # noqa: E402
 
-# pytest_plugins = ["tests.jira_contract"]  # enabled once the sandbox contract helpers land
-pytest_plugins = ["tests.prefect_server"]  # the session Prefect server (tests marked prefect)
+# jira_contract: the ``jira_responses`` mock held to Atlassian's OpenAPI description; prefect_server: the
+# session Prefect server (tests marked prefect).
+pytest_plugins = ["tests.jira_contract", "tests.prefect_server"]
 
 PG_URL = os.environ.get("PMO_GATES_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

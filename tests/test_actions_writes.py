@@ -1,4 +1,5 @@
-"""The Jira write calls (``connectors/jira_writes.py``) on mocked HTTP, and the portfolio lock."""
+"""The Jira write calls (``connectors/jira_writes.py``) on mocked HTTP held to Atlassian's OpenAPI description
+(``jira_responses``), and the portfolio lock."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import threading
 import time
 
 import pytest
-import responses
 from pydantic import SecretStr
 
 from pmo_gates.actions.locking import LockTimeout, portfolio_lock
@@ -16,6 +16,7 @@ from pmo_gates.connectors import jira_writes as W
 from pmo_gates.connectors.client import build_client
 from pmo_gates.connectors.connection import JiraConnection
 from pmo_gates.connectors.errors import AmbiguousWriteError
+from tests.jira_contract import ContractRequestsMock
 
 BASE = "https://jira.example"
 
@@ -31,9 +32,8 @@ def client():
     client.close()
 
 
-@responses.activate
-def test_bulk_create_maps_partial_failures_to_their_elements(client):
-    responses.post(
+def test_bulk_create_maps_partial_failures_to_their_elements(client, jira_responses: ContractRequestsMock):
+    jira_responses.post(
         f"{BASE}/rest/api/2/issue/bulk",
         status=201,
         json={
@@ -43,39 +43,42 @@ def test_bulk_create_maps_partial_failures_to_their_elements(client):
     )
     outcomes = W.bulk_create(client, [{"fields": {}}] * 3)
     assert [(o.key, o.error) for o in outcomes] == [("A-1", None), (None, "summary: too long"), ("A-3", None)]
-    sent = json.loads(responses.calls[0].request.body)
+    sent = json.loads(jira_responses.calls[0].request.body)
     assert len(sent["issueUpdates"]) == 3
 
 
-@responses.activate
-def test_bulk_create_all_rejected_is_returned_and_limits_are_enforced(client):
-    responses.post(f"{BASE}/rest/api/2/issue/bulk", status=400, json={"errorMessages": ["bad"], "errors": {}})
-    assert all(o.error for o in W.bulk_create(client, [{"fields": {}}] * 2))
+def test_bulk_create_all_rejected_is_returned_and_limits_are_enforced(client, jira_responses: ContractRequestsMock):
+    # Jira answers a fully rejected batch in the CreatedIssues shape: no issues, one error per element.
+    element_errors = [
+        {"failedElementNumber": n, "elementErrors": {"errors": {"project": "project is required"}}, "status": 400}
+        for n in (0, 1)
+    ]
+    jira_responses.post(f"{BASE}/rest/api/2/issue/bulk", status=400, json={"issues": [], "errors": element_errors})
+    outcomes = W.bulk_create(client, [{"fields": {}}] * 2)
+    assert [(o.key, o.error) for o in outcomes] == [(None, "project: project is required")] * 2
     with pytest.raises(ValueError, match="1 to 50"):
         W.bulk_create(client, [{"fields": {}}] * 51)
 
 
-@responses.activate
-def test_a_gateway_error_on_create_is_ambiguous_and_not_resent(client):
-    responses.post(f"{BASE}/rest/api/2/issue/bulk", status=502, body="bad gateway")
+def test_a_gateway_error_on_create_is_ambiguous_and_not_resent(client, jira_responses: ContractRequestsMock):
+    jira_responses.post(f"{BASE}/rest/api/2/issue/bulk", status=502, body="bad gateway")
     with pytest.raises(AmbiguousWriteError):
         W.bulk_create(client, [{"fields": {}}])
-    assert len(responses.calls) == 1
+    assert len(jira_responses.calls) == 1
 
 
-@responses.activate
-def test_comments_edits_properties_and_transitions_hit_the_right_endpoints(client):
-    responses.post(f"{BASE}/rest/api/3/issue/A-1/comment", status=201, json={"id": "77"})
-    responses.put(f"{BASE}/rest/api/2/issue/A-1/comment/77", status=200, json={"id": "77"})
-    responses.put(f"{BASE}/rest/api/2/issue/A-1", status=204)
-    responses.put(f"{BASE}/rest/api/2/issue/A-1/properties/pmo-gates", status=200)
+def test_comments_edits_properties_and_transitions_hit_the_right_endpoints(client, jira_responses: ContractRequestsMock):
+    jira_responses.post(f"{BASE}/rest/api/3/issue/A-1/comment", status=201, json={"id": "77"})
+    jira_responses.put(f"{BASE}/rest/api/2/issue/A-1/comment/77", status=200, json={"id": "77"})
+    jira_responses.put(f"{BASE}/rest/api/2/issue/A-1", status=204)
+    jira_responses.put(f"{BASE}/rest/api/2/issue/A-1/properties/pmo-gates", status=200)
     assert W.add_comment(client, "A-1", {"type": "doc", "version": 1, "content": []}, api="3") == "77"
     W.update_comment(client, "A-1", "77", "text")
     W.edit_issue(client, "A-1", {"fields": {"duedate": "2026-11-16"}})
     W.set_issue_property(client, "A-1", "pmo-gates", {"v": 1})
     with pytest.raises(ValueError, match="32,768"):
         W.set_issue_property(client, "A-1", "pmo-gates", {"x": "y" * 40_000})
-    assert [c.request.method for c in responses.calls] == ["POST", "PUT", "PUT", "PUT"]
+    assert [c.request.method for c in jira_responses.calls] == ["POST", "PUT", "PUT", "PUT"]
 
 
 def test_pick_transition_prefers_conventional_names_in_the_category():

@@ -12,7 +12,6 @@ from pmo_gates.connectors.client import build_client, endpoint
 from pmo_gates.connectors.errors import AmbiguousWriteError, JiraAuthError, JiraHTTPError, RateLimitError
 from pmo_gates.connectors.retry import is_idempotent, server_wait
 from tests.fixtures_connector import EMAIL, TOKEN, URL, FakeClock, connection, server_info
-from tests.jira_contract import jira_contract, jira_responses  # noqa: F401
 
 API = f"{URL}/rest/api/2"
 BODIES = {

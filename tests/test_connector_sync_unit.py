@@ -14,7 +14,6 @@ from sqlalchemy import func, select
 from pmo_gates.connectors.sync import sync_portfolio
 from pmo_gates.store.models import ChangelogItem, Project, Worklog
 from tests.fixtures_connector import URL, FakeClock, connection, server_info, settings
-from tests.jira_contract import jira_contract, jira_responses  # noqa: F401
 
 API = f"{URL}/rest/api/2"
 

@@ -16,12 +16,12 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.exc import SQLAlchemyError
 
-from pmo_gates.config import DEFAULT_CONFIG, ConfigError, Settings, load_settings
+from pmo_gates.commands.common import settings_and_store
+from pmo_gates.config import DEFAULT_CONFIG, Settings
 from pmo_gates.rca.analyse import RcaReport
 from pmo_gates.rca.yamlfile import PlaybookError
-from pmo_gates.store import Store, safe_url
+from pmo_gates.store import Store
 
 
 def rca_table(report: RcaReport) -> Table:
@@ -52,26 +52,8 @@ def register(app: typer.Typer) -> None:
                 raise typer.Exit(code)
             return
 
-        try:
-            settings = load_settings(config)
-        except ConfigError as exc:
-            typer.echo(str(exc), err=True)
-            raise typer.Exit(2) from None
-        try:
-            store = Store(settings.database_url())
-        except Exception as exc:  # a driver error can hold the URL: print the safe form
-            typer.echo(f"cannot open the store {safe_url(settings.database_url())}: {type(exc).__name__}", err=True)
-            raise typer.Exit(1) from None
-        try:
+        with settings_and_store(config, "analysing") as (settings, store):
             report = run_rca(settings, store=store)
-        except PlaybookError as exc:
-            typer.echo(str(exc), err=True)
-            raise typer.Exit(2) from None
-        except SQLAlchemyError as exc:  # the message can name the server: say what failed, not where
-            typer.echo(f"store error while analysing: {type(exc).__name__}", err=True)
-            raise typer.Exit(1) from None
-        finally:
-            store.dispose()
         if as_json:
             typer.echo(json.dumps(report.summary(), indent=2, default=str))
         else:

@@ -12,11 +12,9 @@ from datetime import date
 from pathlib import Path
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
 
-from pmo_gates.config import DEFAULT_CONFIG, ConfigError, load_settings
-from pmo_gates.rca.yamlfile import PlaybookError
-from pmo_gates.store import Store, safe_url
+from pmo_gates.commands.common import settings_and_store
+from pmo_gates.config import DEFAULT_CONFIG
 
 
 def register(app: typer.Typer) -> None:
@@ -29,26 +27,8 @@ def register(app: typer.Typer) -> None:
         """Priority ranking, resource map, cost, goals, quality, stale and redundant work, and trends."""
         from pmo_gates.reports.build import build_reports
 
-        try:
-            settings = load_settings(config)
-        except ConfigError as exc:
-            typer.echo(str(exc), err=True)
-            raise typer.Exit(2) from None
-        try:
-            store = Store(settings.database_url())
-        except Exception as exc:  # a driver error can hold the URL: print the safe form
-            typer.echo(f"cannot open the store {safe_url(settings.database_url())}: {type(exc).__name__}", err=True)
-            raise typer.Exit(1) from None
-        try:
+        with settings_and_store(config, "reporting") as (settings, store):
             bundle = build_reports(store, today=settings.today or date.today(), settings=settings, out_dir=out)
-        except PlaybookError as exc:
-            typer.echo(str(exc), err=True)
-            raise typer.Exit(2) from None
-        except SQLAlchemyError as exc:  # the message can name the server: say what failed, not where
-            typer.echo(f"store error while reporting: {type(exc).__name__}", err=True)
-            raise typer.Exit(1) from None
-        finally:
-            store.dispose()
         if as_json:
             typer.echo(json.dumps(bundle.summary(), indent=2, default=str))
         else:

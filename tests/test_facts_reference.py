@@ -19,7 +19,7 @@ def test_reference_lists_every_fact_and_parameter():
     text = render_reference()
     for name in pmo_gates.rules.facts.builtin_registry():
         assert f"| `{name}` |" in text and f"- **`{name}`**:" in text
-    assert "| `wip_limit` | `5` |" in text
+    assert "| `facts.wip_limit` | `5` |" in text
     assert f"```python\n{EXAMPLE}```" in text
 
 

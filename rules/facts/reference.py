@@ -9,7 +9,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from pmo_gates.rules.facts.context import FactParams
+from pmo_gates.rules.facts.context import FactParams, FactThresholds
 from pmo_gates.rules.facts.registry import FactRegistry, builtin_registry
 
 COMMAND = "python -m pmo_gates.rules.facts.reference -o docs/facts.md"
@@ -105,7 +105,8 @@ def render_reference(registry: FactRegistry | None = None) -> str:
         "",
         "## Parameters",
         "",
-        "Thresholds and names the facts depend on (`FactParams`):",
+        "Thresholds and names the facts depend on (`FactParams`), set in the config's `facts:` section; the "
+        "last two come from `portfolio.anchor_issue_type` and `fields.phase`:",
         "",
         "| parameter | default | meaning |",
         "|---|---|---|",
@@ -113,7 +114,8 @@ def render_reference(registry: FactRegistry | None = None) -> str:
     for name, field in FactParams.model_fields.items():
         default = field.default
         shown = ", ".join(default) if isinstance(default, tuple) else default
-        lines.append(f"| `{name}` | `{shown}` | {_cell(field.description or '')} |")
+        key = f"facts.{name}" if name in FactThresholds.model_fields else name
+        lines.append(f"| `{key}` | `{shown}` | {_cell(field.description or '')} |")
     return "\n".join(lines) + "\n"
 
 

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
 
+from pmo_gates.reports.options import ReportOptions
 from pmo_gates.rules.facts.context import FactParams, FactThresholds
 
 DEFAULT_CONFIG = Path("pmo-gates.yaml")
@@ -160,10 +161,13 @@ class ScheduleConfig(_Model):
     portfolio_report: str = "0 9 * * 1"
 
 
-class ReportsConfig(_Model):
-    out_dir: Path = Path("pmo-gates-reports")
-    on_time_target_pct: float = Field(80, ge=0, le=100)
-    go_rate_target_pct: float = Field(70, ge=0, le=100)
+class ReportsConfig(ReportOptions):
+    """The ``reports:`` section: where reports go, plus their targets and thresholds."""
+
+    out_dir: Path = Field(Path("pmo-gates-reports"), description="Folder for index.html, charts and CSV files.")
+
+    def options(self) -> ReportOptions:
+        return ReportOptions(**self.model_dump(exclude={"out_dir"}))
 
 
 class Settings(_Model):

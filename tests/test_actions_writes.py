@@ -67,7 +67,9 @@ def test_a_gateway_error_on_create_is_ambiguous_and_not_resent(client, jira_resp
     assert len(jira_responses.calls) == 1
 
 
-def test_comments_edits_properties_and_transitions_hit_the_right_endpoints(client, jira_responses: ContractRequestsMock):
+def test_comments_edits_properties_and_transitions_hit_the_right_endpoints(
+    client, jira_responses: ContractRequestsMock
+):
     jira_responses.post(f"{BASE}/rest/api/3/issue/A-1/comment", status=201, json={"id": "77"})
     jira_responses.put(f"{BASE}/rest/api/2/issue/A-1/comment/77", status=200, json={"id": "77"})
     jira_responses.put(f"{BASE}/rest/api/2/issue/A-1", status=204)

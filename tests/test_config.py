@@ -83,3 +83,10 @@ def test_token_comes_from_the_environment_only(monkeypatch: pytest.MonkeyPatch) 
 def test_missing_file_says_how_to_fix_it(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="config file not found"):
         load_settings(tmp_path / "nope.yaml")
+
+
+def test_report_thresholds_are_config_keys() -> None:
+    options = parse_settings(GOOD + "reports:\n  stale_days: 3\n  reopen_alert: 0.2\n").reports.options()
+    assert (options.stale_days, options.reopen_alert, options.on_time_target_pct) == (3, 0.2, 80)
+    with pytest.raises(ConfigError, match=r"reports\.reopen_alert: "):
+        parse_settings(GOOD + "reports:\n  reopen_alert: 2\n")

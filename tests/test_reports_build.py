@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from pmo_gates.reports.build import build_reports
-from pmo_gates.reports.models import ReportOptions
+from pmo_gates.reports.options import ReportOptions
 from pmo_gates.reports.priority import parse_priority
 from pmo_gates.store import Store
 from pmo_gates.store.models import Base

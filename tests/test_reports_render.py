@@ -132,3 +132,20 @@ def test_no_secret_in_any_output(report):
         assert SECRET.encode() not in data, path.name
         assert base64.b64encode(SECRET.encode())[:20] not in data, path.name
     assert not re.search(r"token|password", (out / "index.html").read_text(encoding="utf-8"), re.IGNORECASE)
+
+
+def test_an_unwritable_report_folder_is_a_clean_error(tmp_path):
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    store = Store(url)
+    report_portfolio(store)
+    store.dispose()
+    blocker = tmp_path / "taken"
+    blocker.write_text("a file where the report folder should go")
+    config = tmp_path / "pmo-gates.yaml"
+    config.write_text(
+        "jira: {url: 'https://example.atlassian.net'}\nportfolio: {projects: [A]}\n"
+        f"database: {{url: '{url}'}}\ntoday: {TODAY.isoformat()}\nreports: {{stale_days: 3}}\n"
+    )
+    result = CliRunner().invoke(app, ["report", "--config", str(config), "--out", str(blocker / "out")])
+    assert result.exit_code == 1
+    assert "cannot write" in result.output and "Traceback" not in result.output

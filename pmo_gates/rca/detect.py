@@ -7,7 +7,7 @@ the analysis explains), and applies two independent signals, each with its thres
 - **forecast slip** (fact ``schedule_slip_days``): the forecast end (today + remaining work / recent
   throughput) minus the planned end. A closed or finished project is judged on its actual end instead.
 - **progress lag**: SPI below ``spi_below`` (the EVM fact ``spi``; without a budget, percent complete by
-  issues over the percent planned by today), lagging by at least ``min_lag_days``: the days of plan
+  issues over the percent planned by today), lagging by more than ``min_lag_days``: the days of plan
   elapsed times (1 - SPI).
 
 A project is delayed when either signal crosses its threshold. ``slip_days`` is the larger of the two
@@ -40,7 +40,7 @@ class DetectionThresholds(BaseModel):
 
     slip_days: float = Field(14, ge=0, description="Delayed when the forecast (or actual) end is this late.")
     spi_below: float = Field(0.85, gt=0, le=1, description="Delayed when SPI falls below this ...")
-    min_lag_days: float = Field(5, ge=0, description="... and progress lags the plan by at least these days.")
+    min_lag_days: float = Field(14, ge=0, description="... and progress lags the plan by more than these days.")
 
 
 class ScheduleStatus(BaseModel):
@@ -101,7 +101,7 @@ def assess_schedule(facts: Mapping[str, Any], thresholds: DetectionThresholds, t
         elapsed = min((today - start).days, (end - start).days)
         lag = max(0.0, elapsed * (1 - spi))
         candidates.append(lag)
-        if spi < thresholds.spi_below and lag >= thresholds.min_lag_days:
+        if spi < thresholds.spi_below and lag > thresholds.min_lag_days:
             reasons.append(f"SPI {spi:.2f}: {lag:.0f} days of planned progress not achieved")
     return ScheduleStatus(
         delayed=bool(reasons),

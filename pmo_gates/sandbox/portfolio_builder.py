@@ -272,11 +272,13 @@ class PortfolioBuilder:
         """Planned start, planned end and the current phase's baseline date."""
         rng, today = self.rng, self.today
         days = timedelta
+        # A project on plan is where the plan says: in initiation before its planned start, early in its
+        # timeline while planning; a late one has spent far longer in the phase than planned.
         if profile.phase == "Initiation":
-            start = today + days(rng.randint(-15, 45))
+            start = today + days(rng.randint(5, 60))
             baseline = today - days(rng.randint(5, 40))
         elif profile.phase == "Planning":
-            start = today - days(rng.randint(90, 150) if profile.has("late") else rng.randint(5, 45))
+            start = today - days(rng.randint(90, 150) if profile.has("late") else rng.randint(0, 10))
             baseline = start - days(rng.randint(0, 10))
         elif profile.phase == "Execution":
             start = today - days(rng.randint(80, 300))
@@ -290,7 +292,7 @@ class PortfolioBuilder:
         elif profile.phase == "Execution":
             end = max(end, today + days(rng.randint(30, 200)))
         elif profile.phase == "Closure":
-            end = today + days(rng.randint(0, 20))
+            end = today + days(rng.randint(15, 40))
         return start, end, min(baseline, today)
 
     def _progress(self, project: _Project) -> float:
@@ -302,9 +304,10 @@ class PortfolioBuilder:
         elif p.phase == "Planning":
             done = rng.uniform(0.0, 0.1)
         elif p.phase == "Execution":
-            done = min(0.9, max(0.1, elapsed + rng.uniform(-0.08, 0.08)))
+            # on plan or a little ahead: a healthy project must not look late to any fair reading
+            done = min(0.9, max(0.1, elapsed + rng.uniform(0.0, 0.08)))
         else:
-            done = rng.uniform(0.93, 1.0)
+            done = rng.uniform(0.95, 1.0)
         return done * (0.45 if p.has("late") else 1.0)
 
     def _fill_project(self, project: _Project, count: int) -> None:

@@ -265,3 +265,39 @@ def test_cloud_rest_v3_sends_adf_bodies(sqlite_store, tmp_path):
         assert w.sandbox.requests.count("POST", "/rest/api/3/issue/") >= len(w.projects)  # gate comments
         (ticket,) = w.our_tickets()
         assert "charter" in json.dumps(ticket["fields"]["description"])
+
+
+@pytest.mark.postgres
+def test_two_worker_processes_share_a_postgresql_store_without_duplicates(pg_store, tmp_path):
+    """Two separate ``pmo-gates actions`` processes at once, as two Prefect workers would run them: the
+    PostgreSQL advisory lock serialises plan and apply, so every ticket exists once."""
+    import os
+    import subprocess
+    import sys
+
+    from ruamel.yaml import YAML
+
+    with world(pg_store, tmp_path) as w:
+        config = w.settings.model_dump(mode="json", exclude_none=True)
+        config["jira"]["auth"] = {"email": "pmo-bot@example.com", "token_env": "PMO_TWO_WORKERS_TOKEN"}
+        config["database"] = {"url": pg_store.url}
+        config["today"] = TODAY.isoformat()
+        path = tmp_path / "pmo-gates.yaml"
+        with path.open("w") as handle:
+            YAML().dump(config, handle)
+        env = {**os.environ, "PMO_TWO_WORKERS_TOKEN": TOKEN}
+        command = [sys.executable, "-m", "pmo_gates.cli", "actions", "--config", str(path), "--json"]
+        workers = [
+            subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)
+        ]
+        outputs = [worker.communicate(timeout=240) for worker in workers]
+        assert [worker.returncode for worker in workers] == [0, 0], [err[-2000:] for _, err in outputs]
+        created = [json.loads(out)["result"]["created"] for out, _ in outputs]
+        fingerprints = [
+            label for t in w.our_tickets() for label in t["fields"]["labels"] if label.startswith("pmo-fp-")
+        ]
+        assert fingerprints and len(fingerprints) == len(set(fingerprints))
+        assert sorted(created[0] + created[1]) == sorted(t["key"] for t in w.our_tickets())
+        assert min(len(keys) for keys in created) == 0  # the second worker found everything done
+        assert TOKEN not in outputs[0][1] + outputs[1][1]

@@ -3,16 +3,27 @@ from pathlib import Path
 
 import pmo_gates.rules.facts
 from pmo_gates.rules.facts import FactRegistry, compute_facts
-from pmo_gates.rules.facts.reference import EXAMPLE, main, render_reference
+from pmo_gates.rules.facts.reference import EXAMPLE, main, render_reference, with_readme_table
 from tests.fixtures_facts import TODAY, Portfolio
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "facts.md"
+README = DOCS.parent.parent / "README.md"
 
 
 def test_committed_reference_matches_the_registry():
     assert DOCS.read_text(encoding="utf-8") == render_reference(), (
         "docs/facts.md is stale: run python -m pmo_gates.rules.facts.reference -o docs/facts.md"
     )
+
+
+def test_readme_lists_every_fact():
+    text = README.read_text(encoding="utf-8")
+    assert text == with_readme_table(text), (
+        "README.md's facts table is stale: run python -m pmo_gates.rules.facts.reference -o docs/facts.md "
+        "--readme README.md"
+    )
+    for name in pmo_gates.rules.facts.builtin_registry():
+        assert f"| `{name}` |" in text
 
 
 def test_reference_lists_every_fact_and_parameter():

@@ -1,6 +1,7 @@
-"""The facts reference (``docs/facts.md``), generated from the registry so it never drifts.
+"""The facts reference (``docs/facts.md``, and the facts table in the README), generated from the registry
+so it never drifts.
 
-python -m pmo_gates.rules.facts.reference -o docs/facts.md
+python -m pmo_gates.rules.facts.reference -o docs/facts.md --readme README.md
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from pathlib import Path
 from pmo_gates.rules.facts.context import FactParams, FactThresholds
 from pmo_gates.rules.facts.registry import FactRegistry, builtin_registry
 
-COMMAND = "python -m pmo_gates.rules.facts.reference -o docs/facts.md"
+COMMAND = "python -m pmo_gates.rules.facts.reference -o docs/facts.md --readme README.md"
+README_START = "<!-- facts table: generated, see docs/facts.md -->"
+README_END = "<!-- end of facts table -->"
 
 # Copied by users; tests/test_facts_reference.py runs it, so it stays correct.
 EXAMPLE = '''\
@@ -89,14 +92,31 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def render_reference(registry: FactRegistry | None = None) -> str:
-    """The reference as Markdown: conventions, the facts table, each fact's details, the parameters."""
+def fact_table(registry: FactRegistry | None = None) -> list[str]:
+    """Every fact as a Markdown table row: name, type, unit, one-line definition."""
     registry = registry if registry is not None else builtin_registry()
-    lines = [INTRO, "## Facts", "", "| name | type | unit | definition |", "|---|---|---|---|"]
+    lines = ["| name | type | unit | definition |", "|---|---|---|---|"]
     for definition in registry.definitions():
         spec = definition.spec
         kind = spec.type.value + (f" ({', '.join(spec.choices)})" if spec.choices else "")
         lines.append(f"| `{spec.name}` | {kind} | {_cell(spec.unit) or '-'} | {_cell(spec.description)} |")
+    return lines
+
+
+def with_readme_table(readme: str, registry: FactRegistry | None = None) -> str:
+    """``readme`` with the text between its facts-table markers replaced by the current table."""
+    head, found, rest = readme.partition(README_START)
+    _, found_end, tail = rest.partition(README_END)
+    if not (found and found_end):
+        raise ValueError(f"the README lacks the markers {README_START!r} ... {README_END!r}")
+    table = "\n".join(fact_table(registry))
+    return f"{head}{README_START}\n{table}\n{README_END}{tail}"
+
+
+def render_reference(registry: FactRegistry | None = None) -> str:
+    """The reference as Markdown: conventions, the facts table, each fact's details, the parameters."""
+    registry = registry if registry is not None else builtin_registry()
+    lines = [INTRO, "## Facts", "", *fact_table(registry)]
     lines += ["", "## Details and edge cases", ""]
     for definition in registry.definitions():
         nullable = "" if definition.spec.nullable else f" Never null (default {definition.default!r})."
@@ -122,7 +142,10 @@ def render_reference(registry: FactRegistry | None = None) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pmo_gates.rules.facts.reference", description=__doc__)
     parser.add_argument("-o", "--output", type=Path, help="write here instead of standard output")
+    parser.add_argument("--readme", type=Path, help="also refresh the facts table in this README")
     args = parser.parse_args(argv)
+    if args.readme:
+        args.readme.write_text(with_readme_table(args.readme.read_text(encoding="utf-8")), encoding="utf-8")
     text = render_reference()
     if args.output:
         args.output.write_text(text, encoding="utf-8")

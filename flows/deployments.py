@@ -79,6 +79,7 @@ FLOWS: tuple[FlowSpec, ...] = (
     ),
 )
 
+
 def cron_for(schedules: ScheduleConfig, key: str) -> str:
     value = getattr(schedules, key, None)
     if not value:

@@ -49,6 +49,14 @@ RSS_MAX_MB = 300
 
 
 def _peak_rss_mb() -> float:
+    # VmHWM is this process image's own high-water mark. getrusage's ru_maxrss survives execve, so a
+    # worker started from a big parent (pytest after hundreds of tests) would report the parent's peak.
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 

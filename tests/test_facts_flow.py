@@ -1,7 +1,7 @@
 import pytest
 
 from pmo_gates.rules.facts import FactContext, FactParams
-from pmo_gates.rules.facts.builtin.flow import StatusTime, status_times
+from pmo_gates.rules.facts.builtin.flow import Flow, StatusTime, status_times
 from tests.fixtures_facts import TODAY, Portfolio, at, facts_of
 
 FLOW = (
@@ -100,3 +100,17 @@ def test_ties_go_to_the_longer_maximum(store):
     p.save(store)
     facts = facts_of(store, "bottleneck_status", "bottleneck_days", "bottleneck_max_days")["T"]
     assert facts == {"bottleneck_status": "Backlog", "bottleneck_days": 3.0, "bottleneck_max_days": 4.0}
+
+
+def test_bottleneck_ties_are_broken_the_same_way_on_every_store():
+    """SQLite and PostgreSQL compute durations that differ in the last bits; a tie must not flip."""
+
+    def flow(review: float, qa: float) -> Flow:
+        statuses = {
+            "In Review": StatusTime("In Review", review, 4.0, 3),
+            "QA": StatusTime("QA", qa, 4.0, 3),
+        }
+        return Flow(statuses, ever_done=0, reopened=0, stale=0, max_current_days=None)
+
+    assert flow(3.0, 3.0 + 1e-10).bottleneck.status == flow(3.0 + 1e-10, 3.0).bottleneck.status == "QA"
+    assert flow(3.0, 3.1).bottleneck.status == "QA"

@@ -61,7 +61,12 @@ class Flow:
     def bottleneck(self) -> StatusTime | None:
         if not self.statuses:
             return None
-        return max(self.statuses.values(), key=lambda s: (s.median_days, s.max_days, s.issues, s.status))
+        # Compared at the facts' 6-decimal precision: SQLite's julianday and PostgreSQL's epoch differ in
+        # the last bits, and an unrounded tie-break would then pick different statuses on the two stores.
+        return max(
+            self.statuses.values(),
+            key=lambda s: (round(s.median_days, 6), round(s.max_days, 6), s.issues, s.status),
+        )
 
 
 def done_statuses(ctx: FactContext) -> set[str]:

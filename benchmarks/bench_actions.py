@@ -7,6 +7,10 @@ Part 1 (plain functions, no Jira): evaluate + review (decision records) + plan f
 fail the charter rule at ``--fail-rate``. Part 2 (sandbox, when available): the same portfolio generated
 into the sandbox and synced; apply the plan (create calls vs the ceil(n/50) target), then an unchanged
 re-run (write calls vs the target 0).
+
+Prints one JSON object. Targets (checked, exit code 1 when missed): the plan has one new ticket per
+failing mandatory finding; with the sandbox, the tickets are created in at most ceil(n/50) bulk calls,
+one ticket each, and an unchanged re-run makes no write call.
 """
 
 from __future__ import annotations
@@ -118,13 +122,24 @@ def with_sandbox(projects: int, fail_rate: float, folder: Path, database: str) -
     }
 
 
-def main() -> None:
+def targets(report: dict) -> dict[str, bool]:
+    plain = report["plain_functions"]
+    out = {"one_ticket_per_failure": plain["plan_counts"].get("create_ticket", 0) == plain["failing_mandatory"]}
+    sandbox = report.get("sandbox")
+    if isinstance(sandbox, dict):
+        out["bulk_create_calls"] = sandbox["create_calls"] <= sandbox["create_calls_target"]
+        out["sandbox_one_ticket_per_failure"] = sandbox["new_tickets"] == plain["failing_mandatory"]
+        out["unchanged_rerun_no_writes"] = sandbox["unchanged_rerun_write_calls"] == sandbox["unchanged_rerun_target"]
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--projects", type=int, default=2000)
     parser.add_argument("--fail-rate", type=float, default=0.3)
     parser.add_argument("--database", default=None, help="SQLAlchemy URL (default: a temporary SQLite file)")
     parser.add_argument("--no-jira", action="store_true", help="Skip the sandbox part.")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         database = args.database or f"sqlite:///{folder / 'bench.db'}"
@@ -145,8 +160,10 @@ def main() -> None:
             else:
                 sandbox_db = f"sqlite:///{folder / 'sandbox.db'}" if args.database is None else args.database
                 report["sandbox"] = with_sandbox(args.projects, args.fail_rate, folder, sandbox_db)
+    report["targets"] = targets(report)
     print(json.dumps(report, indent=2))
+    return 0 if all(report["targets"].values()) else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -3,6 +3,12 @@
     python benchmarks/bench_facts.py                          # 2,000 projects / 200,000 issues, both stores
     python benchmarks/bench_facts.py --projects 200 --issues-per-project 50 --stores sqlite
     python benchmarks/bench_facts.py --profile                # time per fact as well
+    python benchmarks/bench_facts.py --projects 200 --issues-per-project 50 --repeat 1 --json   # CI size
+
+Targets (checked, exit code 1 when missed): every project gets every fact; the SQL statements of one
+computation stay under a small constant (bulk queries, never one per project: ``MAX_STATEMENTS``); and
+when both stores run, SQLite and PostgreSQL give the same facts for every project. There is no time
+target: the median seconds and ms per project are reported.
 
 The portfolio is generated with a fixed seed and bulk-inserted straight into the store models: each issue
 gets a realistic status history (to do -> in progress -> review -> done, some reopened), story points,
@@ -14,6 +20,7 @@ on the server named by PMO_GATES_TEST_PG_URL (default: postgresql+psycopg://post
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import random
@@ -50,6 +57,7 @@ PG_URL = os.environ.get("PMO_GATES_TEST_PG_URL", "postgresql+psycopg://postgres@
 FLOW = ["To Do", "In Progress", "In Review", "Done"]
 CATEGORY = {"To Do": "new", "In Progress": "indeterminate", "In Review": "indeterminate", "Done": "done"}
 PHASES = ["Initiation", "Planning", "Execution", "Execution", "Execution", "Closure", "Closed"]
+MAX_STATEMENTS = 60  # one computation of every fact: bulk queries whatever the portfolio size
 
 
 def _stamp(day: date, rng: random.Random) -> datetime:
@@ -319,6 +327,25 @@ def profile(store: Store) -> list[tuple[str, float]]:
     return timings
 
 
+def digest(facts: dict[str, dict[str, Any]]) -> str:
+    """A digest of every fact value (stores agree when their digests do)."""
+    text_form = json.dumps(facts, sort_keys=True, default=str)
+    return hashlib.sha256(text_form.encode()).hexdigest()[:16]
+
+
+def differences(a: dict[str, dict[str, Any]], b: dict[str, dict[str, Any]], limit: int = 10) -> list[str]:
+    """Up to ``limit`` (project, fact) pairs whose values differ, as text."""
+    out = []
+    for key in sorted(set(a) | set(b)):
+        left, right = a.get(key, {}), b.get(key, {})
+        for name in sorted(set(left) | set(right)):
+            if left.get(name) != right.get(name):
+                out.append(f"{key}.{name}: {left.get(name)!r} != {right.get(name)!r}")
+                if len(out) >= limit:
+                    return out
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--projects", type=int, default=2000)
@@ -327,40 +354,85 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per store (the median is reported)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--profile", action="store_true", help="also print the slowest facts")
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON object (last)")
     args = parser.parse_args(argv)
+    say = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
 
     began = time.perf_counter()
     rows = generate(args.projects, args.issues_per_project, args.seed)
-    print(
+    say(
         f"generated {args.projects:,} projects, {len(rows[Issue]):,} issues, {len(rows[ChangelogItem]):,} "
         f"changelog items, {len(rows[IssueLink]):,} links, {len(rows[Worklog]):,} worklogs "
         f"in {time.perf_counter() - began:.1f}s"
     )
-    for kind in args.stores.split(","):
-        with open_store(kind.strip()) as store:
+    results: list[dict[str, Any]] = []
+    computed: dict[str, dict[str, dict[str, Any]]] = {}
+    for kind in [s.strip() for s in args.stores.split(",") if s.strip()]:
+        with open_store(kind) as store:
             began = time.perf_counter()
             load(store, rows)
-            print(f"\n[{store.dialect}] loaded in {time.perf_counter() - began:.1f}s")
+            load_s = time.perf_counter() - began
+            say(f"\n[{store.dialect}] loaded in {load_s:.1f}s")
             counter = count_statements(store)
-            runs, cpu = [], []
+            runs, cpu, statements = [], [], []
             for _ in range(args.repeat):
                 counter[0] = 0
                 began, began_cpu = time.perf_counter(), time.process_time()
                 facts = compute_facts(store, today=TODAY)
                 runs.append(time.perf_counter() - began)
                 cpu.append(time.process_time() - began_cpu)
+                statements.append(counter[0])
             seconds = statistics.median(runs)
-            names = len(next(iter(facts.values())))
+            names = len(next(iter(facts.values()))) if facts else 0
+            computed[kind] = facts
             # CPU time of this process alone: on a busy machine it shows what the wall clock hides.
-            print(
+            say(
                 f"[{store.dialect}] {names} facts x {len(facts):,} projects: median {seconds:.2f}s "
                 f"(runs {', '.join(f'{r:.2f}' for r in runs)}; client CPU median {statistics.median(cpu):.2f}s), "
-                f"{1000 * seconds / len(facts):.2f} ms/project, {counter[0]} SQL statements"
+                f"{1000 * seconds / max(1, len(facts)):.2f} ms/project, {max(statements)} SQL statements"
             )
+            result: dict[str, Any] = {
+                "store": kind,
+                "load_s": round(load_s, 2),
+                "facts": names,
+                "projects": len(facts),
+                "complete_projects": sum(1 for values in facts.values() if len(values) == names),
+                "median_s": round(seconds, 3),
+                "runs_s": [round(r, 3) for r in runs],
+                "client_cpu_median_s": round(statistics.median(cpu), 3),
+                "ms_per_project": round(1000 * seconds / max(1, len(facts)), 3),
+                "sql_statements": max(statements),
+                "digest": digest(facts),
+            }
             if args.profile:
-                for name, spent in sorted(profile(store), key=lambda item: -item[1])[:10]:
-                    print(f"    {name:40s} {spent:6.2f}s")
-    return 0
+                slowest = sorted(profile(store), key=lambda item: -item[1])[:10]
+                result["slowest_facts_s"] = {name: round(spent, 3) for name, spent in slowest}
+                for name, spent in slowest:
+                    say(f"    {name:40s} {spent:6.2f}s")
+            results.append(result)
+
+    targets = {
+        "every_project_every_fact": bool(results)
+        and all(r["projects"] == args.projects and r["complete_projects"] == r["projects"] for r in results),
+        "bulk_statements": all(r["sql_statements"] <= MAX_STATEMENTS for r in results),
+    }
+    report: dict[str, Any] = {
+        "projects": args.projects,
+        "issues": len(rows[Issue]) - args.projects,  # work issues (each project also has its anchor issue)
+        "changelog_items": len(rows[ChangelogItem]),
+        "results": results,
+    }
+    if len(computed) > 1:
+        first, *others = computed
+        diff = [line for other in others for line in differences(computed[first], computed[other])]
+        targets["stores_agree"] = not diff
+        report["store_differences"] = diff
+        say(f"\nstores agree on every fact: {'yes' if not diff else 'NO'}" + "".join(f"\n  {d}" for d in diff))
+    report["targets"] = targets
+    say("Targets: " + ", ".join(f"{k} {'ok' if v else 'MISSED'}" for k, v in targets.items()))
+    if args.json:
+        print(json.dumps(report, indent=2))
+    return 0 if all(targets.values()) else 1
 
 
 if __name__ == "__main__":

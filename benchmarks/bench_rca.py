@@ -17,6 +17,11 @@ Figures per store:
 
 PostgreSQL runs in a throw-away database on PMO_GATES_TEST_PG_URL
 (default postgresql+psycopg://postgres@127.0.0.1:5432/test).
+
+Targets (checked per store, exit code 1 when missed): the analysis in at most ``MAX_STATEMENTS`` SQL
+statements whatever the portfolio size; the planted primary cause ranked first in at least
+``MIN_ACCURACY`` of the delayed projects (as tests/test_rca_accuracy.py); no on-time or closed project
+flagged as delayed. The per-project baseline is a comparison, not a target.
 """
 
 from __future__ import annotations
@@ -47,6 +52,17 @@ from pmo_gates.store.models import ChangelogItem, Issue, IssueLink, Person, Proj
 
 PG_URL = os.environ.get("PMO_GATES_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 NAIVE_SAMPLE = 100
+MAX_STATEMENTS = 30  # bulk queries: constant, never one per project or issue (13 at the time of writing)
+MIN_ACCURACY = 0.95
+
+
+def targets(results: list[dict[str, Any]]) -> dict[str, bool]:
+    return {
+        "bulk_statements": bool(results) and all(r["analysis"]["sql_statements"] <= MAX_STATEMENTS for r in results),
+        "planted_accuracy": bool(results)
+        and all((r["planted_causes"]["accuracy"] or 0) >= MIN_ACCURACY for r in results),
+        "no_false_alarms": bool(results) and all(r["planted_causes"]["false_alarms"] == 0 for r in results),
+    }
 
 
 @contextmanager
@@ -260,10 +276,11 @@ def main(argv: list[str] | None = None) -> int:
                 )
             results.append(run_store(kind, plan, out))
     figures = {"projects": args.projects, "issues_per_project": args.issues_per_project, "seed": args.seed,
-               "results": results}  # fmt: skip
+               "results": results, "targets": targets(results)}  # fmt: skip
+    ok = all(figures["targets"].values())
     if args.json:
         print(json.dumps(figures, indent=2))
-        return 0
+        return 0 if ok else 1
     for r in results:
         a, b, acc, rep = r["analysis"], r["reading_rows"], r["planted_causes"], r["reports"]
         print(
@@ -288,7 +305,8 @@ def main(argv: list[str] | None = None) -> int:
             f"save results: {r['save_results_s']} s; reports: {rep['seconds']} s, {rep['charts']} charts, "
             f"HTML {rep['html_kb']} KB, process peak RSS {rep['peak_rss_mb']} MB"
         )
-    return 0
+    print("Targets: " + ", ".join(f"{k} {'ok' if v else 'MISSED'}" for k, v in figures["targets"].items()))
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

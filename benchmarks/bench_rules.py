@@ -5,16 +5,22 @@ Prints microseconds per (project, rule) evaluation for
   - hand: the same rules hand-written as Python functions (with the same unknown handling),
   - cel:  cel-python's compiled runner on the same expressions (when cel-python is installed),
 checks that ours and hand agree on every outcome, and times the whole ``evaluate()`` (findings,
-evidence, fingerprints, gate decisions). Run: ``python benchmarks/bench_rules.py [--projects N]``.
+evidence, fingerprints, gate decisions). Run: ``python benchmarks/bench_rules.py [--projects N] [--json]``.
+
+Targets (checked, exit code 1 when missed): ours at most ``TARGET_RATIO`` (2x) the time of the
+hand-written functions, and the same outcome as them for every (project, rule). cel-python is a
+comparison, not a target (its null handling differs: it reports null operands as errors).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import logging
 import random
 import re
+import sys
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -28,6 +34,7 @@ from pmo_gates.rules.ruleset import RuleSet
 
 TODAY = dt.date(2026, 11, 20)
 PASS, FAIL, NA, UNKNOWN = Outcome.PASS, Outcome.FAIL, Outcome.NOT_APPLICABLE, Outcome.UNKNOWN
+TARGET_RATIO = 2.0  # ours / hand-written, per (project, rule) evaluation
 
 
 # -- generated facts -----------------------------------------------------------------------------------
@@ -376,12 +383,14 @@ def per_evaluation_us(functions: list[Callable[..., Outcome]], facts: list[Mappi
     return best / (len(functions) * len(facts)) * 1e6
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--projects", type=int, default=10_000)
     parser.add_argument("--cel-projects", type=int, default=300, help="CEL is slow: time it on fewer projects")
     parser.add_argument("--rounds", type=int, default=5)
-    args = parser.parse_args()
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    args = parser.parse_args(argv)
+    say = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
 
     catalog = default_catalog()
     start = time.perf_counter()
@@ -400,16 +409,28 @@ def main() -> None:
     ours_us = per_evaluation_us(ours, projects, args.rounds)
     hand_us = per_evaluation_us(hand, projects, args.rounds)
     evaluations = len(rules) * len(projects)
-    print(f"rules: {len(rules)} (shipped packs), projects: {len(projects)}, evaluations: {evaluations:,}")
-    print(f"load + compile the shipped files:           {load_ms:8.1f} ms")
-    print(f"ours (compiled rule functions):            {ours_us:8.3f} us per (project, rule)")
-    print(f"hand-written Python functions:             {hand_us:8.3f} us per (project, rule)")
-    print(f"ratio ours / hand-written:                 {ours_us / hand_us:8.2f}x   (target <= 2x)")
-    print(f"outcome mismatches ours vs hand-written:   {mismatches:8d}")
+    say(f"rules: {len(rules)} (shipped packs), projects: {len(projects)}, evaluations: {evaluations:,}")
+    say(f"load + compile the shipped files:           {load_ms:8.1f} ms")
+    say(f"ours (compiled rule functions):            {ours_us:8.3f} us per (project, rule)")
+    say(f"hand-written Python functions:             {hand_us:8.3f} us per (project, rule)")
+    say(f"ratio ours / hand-written:                 {ours_us / hand_us:8.2f}x   (target <= {TARGET_RATIO:g}x)")
+    say(f"outcome mismatches ours vs hand-written:   {mismatches:8d}")
+    report: dict[str, object] = {
+        "rules": len(rules),
+        "projects": len(projects),
+        "evaluations": evaluations,
+        "load_compile_ms": round(load_ms, 1),
+        "ours_us": round(ours_us, 4),
+        "hand_us": round(hand_us, 4),
+        "ratio_ours_hand": round(ours_us / hand_us, 3),
+        "target_ratio": TARGET_RATIO,
+        "mismatches": mismatches,
+        "cel": None,
+    }
 
     programs = cel_programs(rule_set)
     if programs is None:
-        print("cel-python: not installed (pip install cel-python) - skipped")
+        say("cel-python: not installed (pip install cel-python) - skipped")
     else:
         sample = projects[: args.cel_projects]
         activations = [cel_activation(p) for p in sample]
@@ -417,19 +438,38 @@ def main() -> None:
         cel = {(r.id, i): cel_outcome(programs[r.id], a) for r in rules for i, a in enumerate(activations)}
         cel_us = (time.perf_counter() - start) / len(cel) * 1e6
         agree = sum(1 for (rule_id, i), o in cel.items() if o is rule_set.rules[rule_id].outcome(sample[i], TODAY))
-        print(
+        say(
             f"cel-python compiled runner:                {cel_us:8.3f} us per (project, rule)   "
             f"({cel_us / ours_us:.0f}x ours; {agree}/{len(cel)} outcomes agree, on {len(sample)} projects)"
         )
+        report["cel"] = {
+            "us": round(cel_us, 3),
+            "ratio_cel_ours": round(cel_us / ours_us, 1),
+            "outcomes_agree": agree,
+            "evaluations": len(cel),
+            "projects": len(sample),
+        }
 
     start = time.perf_counter()
     evaluation = evaluate(rule_set, facts, today=TODAY)
     total = time.perf_counter() - start
-    print(
+    say(
         f"evaluate() end to end:                     {total / len(evaluation.findings) * 1e6:8.3f} us per finding "
         f"({len(evaluation.findings):,} findings, {len(evaluation.gate_results):,} gate results, {total:.2f} s)"
     )
+    report["evaluate"] = {
+        "seconds": round(total, 3),
+        "us_per_finding": round(total / len(evaluation.findings) * 1e6, 3),
+        "findings": len(evaluation.findings),
+        "gate_results": len(evaluation.gate_results),
+    }
+    targets = {"ratio_ours_hand": ours_us / hand_us <= TARGET_RATIO, "same_outcomes": mismatches == 0}
+    report["targets"] = targets
+    say("Targets: " + ", ".join(f"{k} {'ok' if v else 'MISSED'}" for k, v in targets.items()))
+    if args.json:
+        print(json.dumps(report, indent=2))
+    return 0 if all(targets.values()) else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

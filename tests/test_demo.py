@@ -123,3 +123,47 @@ def test_demo_command_prints_one_json_object(prefect_api: str, tmp_path: Path) -
     assert sorted(r["project"] for r in data["reviews"]) == sorted(p.key for p in snapshot.projects)
     assert data["sync"]["issues"] == len(snapshot.issues)
     assert Path(data["reports"]["html"]).parent == (tmp_path / "out" / "reports").resolve()
+
+
+def test_summary_shows_causes_evidence_remedies_and_where_jira_was_written() -> None:
+    from rich.console import Console
+
+    from pmo_gates.commands.demo import print_summary
+    from pmo_gates.demo import DemoResult
+
+    cause = {
+        "cause": "dependency_blocked",
+        "share": 0.6,
+        "score": 0.6,
+        "evidence": {"summary": "3 items wait on OTHER-1 [In Progress]", "issues": [f"LATE-{i}" for i in range(7)]},
+    }
+    result = DemoResult(
+        sync={"projects": 2, "issues": 20, "changelog_entries": 40, "http_requests": 8},
+        reviews=[{"project": "LATE", "gate": "execution", "decision": "hold", "score": 40.0, "failed": ["spi"]}],
+        rca=[
+            {
+                "key": "LATE",
+                "delayed": True,
+                "slip_days": 30.0,
+                "causes": [cause],
+                "remedies": [{"title": "Escalate blocking dependencies", "action": "Raise OTHER-1 this week."}],
+            },
+            {"key": "FINE", "delayed": False, "slip_days": 0.0, "causes": [], "remedies": []},
+        ],
+        actions={
+            "applied": {"create_ticket": 1, "comment": 1},
+            "create_calls": 1,
+            "tickets_created": ["LATE-9"],
+            "issues_written": ["LATE-1", "LATE-9"],
+            "failed": [],
+        },
+        reports={"html": "/tmp/reports/index.html"},
+        prefect_api="ephemeral",
+    )
+    console = Console(record=True, width=200)
+    print_summary(result, console)
+    text = console.export_text()
+    assert "Delayed projects (1 of 2)" in text
+    assert "dependency_blocked 60%: 3 items wait on OTHER-1 [In Progress] [LATE-0, LATE-1" in text
+    assert "(+2 more)" in text and "-> Escalate blocking dependencies: Raise OTHER-1 this week." in text
+    assert "Tickets created: LATE-9" in text and "Issues commented on (anchor issues and tickets): LATE-1" in text

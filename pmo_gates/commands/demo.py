@@ -11,6 +11,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from pmo_gates.demo import DEFAULT_OUT, DemoResult
@@ -48,6 +49,25 @@ def delays_table(result: DemoResult) -> Table:
     return table
 
 
+def print_evidence(result: DemoResult, console: Console, issues_shown: int = 5) -> None:
+    """Per delayed project: each cause with its evidence, then the playbook's remedies (what the comment on
+    its anchor issue says at length)."""
+    delayed = sorted((p for p in result.rca if p["delayed"]), key=lambda p: -(p["slip_days"] or 0))
+    for project in delayed:
+        console.print(f"[bold]{project['key']}[/bold]: why it is late", highlight=False)
+        for cause in project["causes"]:
+            evidence = cause["evidence"]
+            keys = evidence.get("issues") or []
+            more = f" (+{len(keys) - issues_shown} more)" if len(keys) > issues_shown else ""
+            shown = f" [{', '.join(keys[:issues_shown])}{more}]" if keys else ""
+            console.print(
+                f"  {cause['cause']} {cause['share']:.0%}: {escape(evidence['summary'])}{escape(shown)}",
+                highlight=False,
+            )
+        for remedy in project["remedies"]:
+            console.print(f"  -> {escape(remedy['title'])}: {escape(remedy['action'])}", highlight=False)
+
+
 def print_summary(result: DemoResult, console: Console) -> None:
     sync = result.sync
     console.print(
@@ -56,11 +76,15 @@ def print_summary(result: DemoResult, console: Console) -> None:
     )
     console.print(reviews_table(result))
     console.print(delays_table(result))
+    print_evidence(result, console)
     actions = result.actions
     applied = ", ".join(f"{op} {n}" for op, n in sorted(actions["applied"].items())) or "nothing"
     console.print(f"[bold]Jira changes applied:[/bold] {applied} ({actions['create_calls']} bulk create call(s)).")
     created = actions["tickets_created"]
     console.print(f"[bold]Tickets created:[/bold] {', '.join(created) if created else 'none (already there)'}")
+    commented = sorted(set(actions["issues_written"]) - set(created))
+    if commented:
+        console.print(f"[bold]Issues commented on[/bold] (anchor issues and tickets): {', '.join(commented)}")
     for failure in actions["failed"]:
         console.print(f"[red]failed[/red] {failure['id']}: {failure['error']}", highlight=False)
     console.print(f"[bold]Reports:[/bold] {result.reports['html']}")

@@ -22,21 +22,15 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import random
 import statistics
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import make_url
+from bench_stores import open_store
+from sqlalchemy import event
 
 from pmo_gates.rules.facts import FactContext, compute_facts, default_registry
 from pmo_gates.rules.facts.compute import evaluate, project_scope
@@ -53,7 +47,6 @@ from pmo_gates.store.models import (
 )
 
 TODAY = date(2026, 11, 2)
-PG_URL = os.environ.get("PMO_GATES_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 FLOW = ["To Do", "In Progress", "In Review", "Done"]
 CATEGORY = {"To Do": "new", "In Progress": "indeterminate", "In Review": "indeterminate", "Done": "done"}
 PHASES = ["Initiation", "Planning", "Execution", "Execution", "Execution", "Closure", "Closed"]
@@ -280,30 +273,6 @@ def _copy_value(value: Any) -> Any:
     return json.dumps(value) if isinstance(value, dict | list) else value
 
 
-@contextmanager
-def open_store(kind: str) -> Iterator[Store]:
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory() as folder:
-            store = Store(f"sqlite:///{Path(folder) / 'bench.db'}")
-            try:
-                yield store
-            finally:
-                store.dispose()
-        return
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    name = f"pmo_gates_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    store = Store(make_url(PG_URL).set(database=name).render_as_string(hide_password=False))
-    try:
-        yield store
-    finally:
-        store.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def count_statements(store: Store) -> list[int]:
     counter = [0]
 
@@ -368,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     results: list[dict[str, Any]] = []
     computed: dict[str, dict[str, dict[str, Any]]] = {}
     for kind in [s.strip() for s in args.stores.split(",") if s.strip()]:
-        with open_store(kind) as store:
+        with open_store(kind, "pmo_gates_bench") as store:
             began = time.perf_counter()
             load(store, rows)
             load_s = time.perf_counter() - began

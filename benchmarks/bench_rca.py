@@ -28,19 +28,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 import time
 import tracemalloc
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, select, text
-from sqlalchemy.engine import make_url
+from bench_stores import open_store
+from sqlalchemy import event, select
 
 from pmo_gates.rca.analyse import RcaReport, analyse_portfolio, save_results
 from pmo_gates.rca.playbook import load_playbook
@@ -50,7 +48,6 @@ from pmo_gates.reports.build import build_reports
 from pmo_gates.store import Store
 from pmo_gates.store.models import ChangelogItem, Issue, IssueLink, Person, Project
 
-PG_URL = os.environ.get("PMO_GATES_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 NAIVE_SAMPLE = 100
 MAX_STATEMENTS = 30  # bulk queries: constant, never one per project or issue (13 at the time of writing)
 MIN_ACCURACY = 0.95
@@ -63,30 +60,6 @@ def targets(results: list[dict[str, Any]]) -> dict[str, bool]:
         and all((r["planted_causes"]["accuracy"] or 0) >= MIN_ACCURACY for r in results),
         "no_false_alarms": bool(results) and all(r["planted_causes"]["false_alarms"] == 0 for r in results),
     }
-
-
-@contextmanager
-def open_store(kind: str) -> Iterator[Store]:
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory() as folder:
-            store = Store(f"sqlite:///{Path(folder) / 'bench.db'}")
-            try:
-                yield store
-            finally:
-                store.dispose()
-        return
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    name = f"pmo_gates_bench_rca_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    store = Store(make_url(PG_URL).set(database=name).render_as_string(hide_password=False))
-    try:
-        yield store
-    finally:
-        store.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def copy_plan(store: Store, plan: PortfolioPlan, chunk_issues: int = 20_000) -> dict[str, int]:
@@ -210,7 +183,7 @@ def accuracy(plan: PortfolioPlan, report: RcaReport) -> dict[str, Any]:
 
 def run_store(kind: str, plan: PortfolioPlan, out: Path) -> dict[str, Any]:
     playbook = load_playbook()
-    with open_store(kind) as store:
+    with open_store(kind, "pmo_gates_bench_rca") as store:
         start = time.perf_counter()
         counts = copy_plan(store, plan) if kind == "postgresql" else load_plan(store, plan)
         load_s = time.perf_counter() - start

@@ -42,9 +42,13 @@ def sandbox(
         auth = (user, token)
     contract = None
     if validate:
-        from pmo_gates.sandbox.contract import JiraContract
+        from pmo_gates.sandbox.contract import JiraContract, SpecError
 
-        contract = JiraContract.load()
+        try:
+            contract = JiraContract.load()
+        except SpecError as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(2) from None
     path = seed or sample_portfolio_path()
     try:
         server = SandboxServer(path, flavour=flavour, port=port, auth=auth, validate=contract)

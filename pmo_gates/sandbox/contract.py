@@ -1,4 +1,9 @@
-"""Holds HTTP exchanges to Atlassian's OpenAPI description of Jira Cloud (``shared/jira/``).
+"""Holds HTTP exchanges to Atlassian's OpenAPI description of Jira Cloud.
+
+The description ships with pmo-gates (``pmo_gates/sandbox/spec/``): the operations the connector calls and the
+sandbox serves, cut from Atlassian's published spec with everything they reference by
+``tools/refresh_jira_spec.py`` (Apache 2.0; source and version in ``spec/NOTICE``). Nothing outside the
+package is read unless ``$PMO_GATES_JIRA_SPEC`` names another file (e.g. the full published spec).
 
 ``JiraContract.validate_request`` / ``validate_response`` return readable violations (empty when the
 exchange conforms). The sandbox runs every request and response through them when started with
@@ -42,19 +47,25 @@ from openapi_core.validation.response.exceptions import MissingData
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 SPEC_ENV = "PMO_GATES_JIRA_SPEC"
-SPEC_NAME = "jira-cloud-platform-v3.openapi.json"
+SPEC_NAME = "jira-cloud-platform-v3.subset.json"
 ANY_ENDPOINT_STATUSES = frozenset({401, 429})
 _JIRA_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?([+-]\d{2}:?\d{2}|Z)$")
 _MESSAGE_LIMIT = 300
 
 
+def bundled_spec_path() -> Path:
+    """The subset of Atlassian's spec shipped in the package."""
+    return Path(__file__).resolve().with_name("spec") / SPEC_NAME
+
+
 def default_spec_path() -> Path:
-    """``$PMO_GATES_JIRA_SPEC``, else ``<repo root>/../shared/jira/<spec>`` (the repo root holds ``pmo_gates/``)."""
+    """``$PMO_GATES_JIRA_SPEC`` when set, else the bundled subset (never a file outside the package)."""
     configured = os.environ.get(SPEC_ENV)
-    if configured:
-        return Path(configured)
-    repo_root = Path(__file__).resolve().parents[2]
-    return repo_root.parent / "shared" / "jira" / SPEC_NAME
+    return Path(configured) if configured else bundled_spec_path()
+
+
+class SpecError(FileNotFoundError):
+    """The spec file is missing or unreadable (a ``FileNotFoundError`` for callers that caught that)."""
 
 
 def _is_datetime(value: Any) -> bool:
@@ -103,15 +114,19 @@ class JiraContract:
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> JiraContract:
-        """Load the spec from ``path`` (default: ``default_spec_path()``)."""
+        """Load the spec from ``path`` (default: ``default_spec_path()``); ``SpecError`` saying what to do."""
         spec_path = Path(path) if path is not None else default_spec_path()
+        from_env = path is None and bool(os.environ.get(SPEC_ENV))
+        fix = f"unset {SPEC_ENV} or point it at the spec" if from_env else "reinstall pmo-gates"
         try:
             with spec_path.open("rb") as fh:
                 spec = json.load(fh)
         except FileNotFoundError:
-            raise FileNotFoundError(
-                f"Jira OpenAPI spec not found at {spec_path}; set {SPEC_ENV} to its location"
-            ) from None
+            raise SpecError(f"Jira OpenAPI spec not found at {spec_path}: {fix}") from None
+        except (OSError, ValueError) as exc:
+            raise SpecError(f"cannot read the Jira OpenAPI spec {spec_path}: {exc}; {fix}") from None
+        if not isinstance(spec, dict) or not isinstance(spec.get("paths"), dict):
+            raise SpecError(f"{spec_path} is not an OpenAPI description (no 'paths'): {fix}")
         return cls(spec, source=str(spec_path))
 
     # -- public -----------------------------------------------------------------------------------------

@@ -7,20 +7,44 @@ named, else from the environment variable the config names, exactly as the CLI r
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
-from pmo_gates.config import Settings, load_settings
+from pmo_gates.config import ConfigError, Settings, load_settings
 from pmo_gates.connectors.client import JiraClient, build_client
 from pmo_gates.connectors.connection import JiraConnection
 from pmo_gates.flows.artifacts import ArtifactPublisher
 from pmo_gates.store import Store
 
+WORKDIR_ENV = "PMO_GATES_WORKDIR"
+
+
+def enter_work_folder(environ: Mapping[str, str] = os.environ) -> Path | None:
+    """Change into ``$PMO_GATES_WORKDIR`` as read *now*, in the process running the flow (a worker's or
+    serve's subprocess), so the config and the relative paths in it resolve on the machine that runs it.
+
+    A ``{{ $PMO_GATES_WORKDIR }}`` pull step in prefect.yaml would be resolved by ``prefect deploy`` on the
+    deploying machine instead. Unset: the current folder stays (the CLI, the demo, tests)."""
+    value = environ.get(WORKDIR_ENV, "").strip()
+    if not value:
+        return None
+    folder = Path(value).expanduser()
+    if not folder.is_dir():
+        raise ConfigError(f"{WORKDIR_ENV}={value}: no such folder on this machine (set it in the worker's environment)")
+    os.chdir(folder)
+    return folder.resolve()
+
 
 def resolve_settings(config_path: str | None, settings: Settings | None) -> Settings:
-    return settings if settings is not None else load_settings(config_path)
+    """``settings`` as given (in-process callers), else the config file read on this machine at run time."""
+    if settings is not None:
+        return settings
+    enter_work_folder()
+    return load_settings(config_path)
 
 
 def jira_connection(settings: Settings, credentials_block: str | None) -> JiraConnection:

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from prefect import flow, get_run_logger, task
 
-from pmo_gates.config import Settings, load_settings
+from pmo_gates.config import Settings
 from pmo_gates.connectors.connection import JiraConnection
 from pmo_gates.connectors.sync import SyncResult, sync_portfolio
 from pmo_gates.flows.artifacts import ArtifactPublisher, markdown_table
+from pmo_gates.flows.context import resolve_settings
 from pmo_gates.store import Store
 
 
@@ -81,7 +82,7 @@ def sync_jira(
     settings: Settings | None = None,
 ) -> SyncResult:
     """Sync the portfolio from Jira into the store (incremental unless ``full`` or due)."""
-    settings = settings or load_settings(config_path)
+    settings = resolve_settings(config_path, settings)
     result = sync_task(settings, credentials_block, full)
     get_run_logger().info(
         "synced %d issues (%d unchanged, %d deleted) with %d requests",

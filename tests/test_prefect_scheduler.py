@@ -27,7 +27,8 @@ from typer.testing import CliRunner
 from pmo_gates.flows.deployments import FLOWS
 from tests.prefect_server import running_server, server_env, stop
 
-pytestmark = pytest.mark.prefect
+# A real server, two deploys and a worker on a shared 2-core machine: minutes, not the suite default of 300 s.
+pytestmark = [pytest.mark.prefect, pytest.mark.timeout(900)]
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED_YAML = ROOT / "deployments" / "prefect.yaml"
@@ -105,11 +106,18 @@ def test_scheduler_creates_runs_and_a_process_worker_completes_one(
     from pmo_gates.cli import app
 
     api_url, home = scheduling_server
+    started = time.monotonic()
+
+    def step(what: str) -> None:  # shown on failure: which stage was slow
+        print(f"{time.monotonic() - started:6.1f} s  {what}")
+
     env = cli_env(api_url, home)
     prefect(["work-pool", "create", POOL, "--type", "process"], env, tmp_path)
 
     # 1. The shipped prefect.yaml, deployed as a platform engineer would: every deployment gets scheduled runs.
+    step("pool created")
     prefect(["--no-prompt", "deploy", "--all"], env, SHIPPED_YAML.parent)
+    step("shipped prefect.yaml deployed")
     expected = {f"{spec.name}/pmo-gates" for spec in FLOWS}
 
     def scheduled_deployments() -> set[str]:
@@ -127,6 +135,8 @@ def test_scheduler_creates_runs_and_a_process_worker_completes_one(
         lambda: f"scheduled: {sorted(scheduled_deployments())}\nserver log:\n{(home / 'server.log').read_text()[-4000:]}",
     )
 
+    step("scheduled runs created for every deployment")
+
     # 2. A config with portfolio-report every minute, its prefect.yaml generated and deployed over the first.
     workdir = tmp_path / "srv"
     workdir.mkdir()
@@ -136,6 +146,7 @@ def test_scheduler_creates_runs_and_a_process_worker_completes_one(
     assert result.exit_code == 0, result.output
     assert '"* * * * *"' in generated.read_text() and '"Europe/Berlin"' in generated.read_text()
     prefect(["--no-prompt", "deploy", "--all", "--prefect-file", str(generated)], env, tmp_path)
+    step("generated prefect.yaml deployed")
 
     # 3. A process worker, with the work folder in *its* environment, executes a scheduled run.
     worker_env = cli_env(api_url, home, PMO_GATES_WORKDIR=str(workdir), PREFECT_WORKER_QUERY_SECONDS="2")
@@ -169,6 +180,7 @@ def test_scheduler_creates_runs_and_a_process_worker_completes_one(
         )
     finally:
         stop(worker)
+    step("scheduled run completed")
     assert run["auto_scheduled"] is True  # created by the scheduler, not by hand
     assert (workdir / "pmo-gates-reports" / "index.html").is_file()  # the worker's folder, resolved at run time
     assert (workdir / "store.db").is_file()

@@ -42,7 +42,8 @@ def time_limit(settings: Settings, key: str) -> Iterator[None]:
     """Raise ``FlowTimeLimit`` inside the block after ``settings.timeouts.<key>`` seconds.
 
     The limit comes from the config read at run time, which a ``@flow(timeout_seconds=...)`` fixed at
-    import cannot do."""
+    import cannot do. Like Prefect's own flow timeout it interrupts Python code between bytecodes: a call
+    blocked in C (a socket read) returns first, and Jira and database calls have their own timeouts."""
     seconds = getattr(settings.timeouts, key)
     try:
         with timeout(seconds=seconds, timeout_exc_type=FlowTimeLimit):

@@ -119,6 +119,7 @@ def test_scheduler_creates_runs_and_a_process_worker_completes_one(
     prefect(["--no-prompt", "deploy", "--all"], env, SHIPPED_YAML.parent)
     step("shipped prefect.yaml deployed")
     expected = {f"{spec.name}/pmo-gates" for spec in FLOWS}
+    server_log = home / "server.log"
 
     def scheduled_deployments() -> set[str]:
         names = deployment_names(api_url)
@@ -132,7 +133,7 @@ def test_scheduler_creates_runs_and_a_process_worker_completes_one(
         "the scheduler created no runs for some deployments",
         lambda: scheduled_deployments() >= expected,
         SCHEDULER_TIMEOUT_SECONDS,
-        lambda: f"scheduled: {sorted(scheduled_deployments())}\nserver log:\n{(home / 'server.log').read_text()[-4000:]}",
+        lambda: f"scheduled: {sorted(scheduled_deployments())}\nserver log:\n{server_log.read_text()[-4000:]}",
     )
 
     step("scheduled runs created for every deployment")
@@ -167,7 +168,8 @@ def test_scheduler_creates_runs_and_a_process_worker_completes_one(
             for run in read_runs(api_url):
                 if names.get(run["deployment_id"]) == "portfolio-report/pmo-gates" and run["auto_scheduled"]:
                     if run["state_type"] in {"FAILED", "CRASHED"}:
-                        pytest.fail(f"scheduled run {run['name']} {run['state_type']}:\n{worker_log.read_text()[-4000:]}")
+                        log = worker_log.read_text()[-4000:]
+                        pytest.fail(f"scheduled run {run['name']} {run['state_type']}:\n{log}")
                     if run["state_type"] == "COMPLETED":
                         return run
             return None

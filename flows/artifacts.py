@@ -6,6 +6,7 @@ encoding) before it leaves the process: artifacts are readable by anyone with ac
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
@@ -14,11 +15,27 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
+from prefect.artifacts import (
+    create_image_artifact,
+    create_link_artifact,
+    create_markdown_artifact,
+    create_table_artifact,
+)
 
 from pmo_gates.connectors.redact import Redactor
 
 _NOT_KEY = re.compile(r"[^a-z0-9]+")
+# A chart bigger than this is left to the HTML report: artifacts live in the Prefect server's database.
+MAX_IMAGE_BYTES = 1_000_000
+
+
+def png_data_url(path: Path) -> str | None:
+    """``data:image/png;base64,...`` for a PNG file: the Prefect UI shows it without reaching the worker's
+    disk (a ``file://`` link would point at the worker). None when the file is over ``MAX_IMAGE_BYTES``."""
+    data = path.read_bytes()
+    if len(data) > MAX_IMAGE_BYTES:
+        return None
+    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
 
 
 def artifact_key(*parts: str) -> str:
@@ -77,6 +94,11 @@ class ArtifactPublisher:
             for r in rows
         ]
         return create_table_artifact(table=clean, key=artifact_key(key), description=self._text(description))
+
+    def image(self, key: str, image_url: str, description: str | None = None) -> UUID:
+        return create_image_artifact(
+            image_url=self._redact(image_url), key=artifact_key(key), description=self._text(description)
+        )
 
     def link(self, key: str, target: str | Path, text: str, description: str | None = None) -> UUID:
         link = target.resolve().as_uri() if isinstance(target, Path) else target

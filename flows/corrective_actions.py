@@ -14,14 +14,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from prefect import flow, get_run_logger
+from prefect.states import State
+from pydantic.json_schema import SkipJsonSchema
 
 from pmo_gates.actions.requests import ActionRequest
 from pmo_gates.actions.run import ActionsRun, Inputs, run_actions
 from pmo_gates.config import Settings
+from pmo_gates.connectors.credentials import JiraCredentials
 from pmo_gates.flows.artifacts import artifact_key
 from pmo_gates.flows.context import FlowRuntime, open_runtime, resolve_settings
 from pmo_gates.flows.plan_apply import Approver, plan_approve_apply
 from pmo_gates.flows.results import CorrectiveActionsResult, actions_summary
+from pmo_gates.flows.states import final_state, time_limit
 from pmo_gates.flows.steps import gather_inputs
 from pmo_gates.flows.views import applied_rows
 
@@ -53,18 +57,29 @@ def plan_and_apply_actions(
     )
 
 
-@flow(name=FLOW_NAME)
+@flow(name=FLOW_NAME, persist_result=True)
 def corrective_actions(
     config_path: str | None = None,
     credentials_block: str | None = None,
     dry_run: bool = False,
-    settings: Settings | None = None,
-) -> CorrectiveActionsResult:
-    """Open, update, escalate, resolve and reopen the corrective-action tickets of failing mandatory rules."""
+    credentials: JiraCredentials | None = None,
+    settings: SkipJsonSchema[Settings | None] = None,
+) -> CorrectiveActionsResult | State[CorrectiveActionsResult]:
+    """Open, update, escalate, resolve and reopen the corrective-action tickets of failing mandatory rules.
+
+    Args:
+        config_path: The pmo-gates config file; relative paths are read in PMO_GATES_WORKDIR on the worker.
+        credentials_block: Name of a saved Jira Credentials block; empty: the token env var the config names.
+        dry_run: Plan and publish the plan as artifacts, write nothing to Jira.
+        credentials: A Jira Credentials block to use instead of `credentials_block`.
+    """
     settings = resolve_settings(config_path, settings)
-    with open_runtime(settings, credentials_block) as runtime:
+    with (
+        time_limit(settings, "corrective_actions"),
+        open_runtime(settings, credentials or credentials_block) as runtime,
+    ):
         inputs = gather_inputs(runtime)
         outcome = plan_and_apply_actions(runtime, inputs, FLOW_NAME, dry_run=dry_run)
     summary = outcome.actions
     get_run_logger().info("planned %s; applied %s", summary["planned"], summary["applied_ops"] or "nothing")
-    return outcome
+    return final_state(outcome, outcome.approval)

@@ -20,13 +20,17 @@ from datetime import date
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.states import State
+from pydantic.json_schema import SkipJsonSchema
 
 from pmo_gates.actions.run import ActionsRun, Approver
 from pmo_gates.config import Settings
+from pmo_gates.connectors.credentials import JiraCredentials
 from pmo_gates.flows.artifacts import artifact_key
 from pmo_gates.flows.context import open_runtime, resolve_settings
 from pmo_gates.flows.plan_apply import plan_approve_apply
 from pmo_gates.flows.results import RootCauseResult, actions_summary
+from pmo_gates.flows.states import final_state, time_limit
 from pmo_gates.flows.views import rca_markdown, rca_rows
 from pmo_gates.rca.actions import rca_action_requests, rca_comments
 from pmo_gates.rca.analyse import RcaReport
@@ -37,21 +41,29 @@ from pmo_gates.store import Store
 FLOW_NAME = "delay-root-cause"
 
 
-@task(name="analyse-delays", cache_policy=NO_CACHE)
+@task(name="analyse-delays", cache_policy=NO_CACHE, persist_result=False)
 def analyse_task(settings: Settings, store: Store, today: date) -> RcaReport:
     return run_rca(settings, store=store, today=today)
 
 
-@flow(name=FLOW_NAME)
+@flow(name=FLOW_NAME, persist_result=True)
 def delay_root_cause(
     config_path: str | None = None,
     credentials_block: str | None = None,
     dry_run: bool = False,
-    settings: Settings | None = None,
-) -> RootCauseResult:
-    """Find delayed projects, rank their root causes, and keep one corrective action per project and month."""
+    credentials: JiraCredentials | None = None,
+    settings: SkipJsonSchema[Settings | None] = None,
+) -> RootCauseResult | State[RootCauseResult]:
+    """Find delayed projects, rank their root causes, and keep one corrective action per project and month.
+
+    Args:
+        config_path: The pmo-gates config file; relative paths are read in PMO_GATES_WORKDIR on the worker.
+        credentials_block: Name of a saved Jira Credentials block; empty: the token env var the config names.
+        dry_run: Plan and publish the plan as artifacts, write nothing to Jira.
+        credentials: A Jira Credentials block to use instead of `credentials_block`.
+    """
     settings = resolve_settings(config_path, settings)
-    with open_runtime(settings, credentials_block) as runtime:
+    with time_limit(settings, "delay_root_cause"), open_runtime(settings, credentials or credentials_block) as runtime:
         report = analyse_task(settings, runtime.store, runtime.today)
         runtime.publisher.markdown(artifact_key(FLOW_NAME, "summary"), rca_markdown(report), "Delayed projects")
         runtime.publisher.table(artifact_key(FLOW_NAME, "projects"), rca_rows(report), "Delayed projects and causes")
@@ -67,7 +79,7 @@ def delay_root_cause(
 
         outcome = plan_approve_apply(run_pass, lambda r: r, settings, runtime.publisher, FLOW_NAME, dry_run=dry_run)
     get_run_logger().info("%d of %d project(s) delayed", len(report.delayed), len(report.projects))
-    return RootCauseResult(
+    summary = RootCauseResult(
         actions=actions_summary(outcome.result),
         approval=outcome.approval,
         not_applied=outcome.not_applied,
@@ -75,3 +87,4 @@ def delay_root_cause(
         delayed=len(report.delayed),
         projects=report.summary()["projects"],
     )
+    return final_state(summary, outcome.approval)

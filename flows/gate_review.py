@@ -14,12 +14,16 @@ from __future__ import annotations
 
 from prefect import flow, get_run_logger
 from prefect.runtime import flow_run
+from prefect.states import State
+from pydantic.json_schema import SkipJsonSchema
 
 from pmo_gates.config import Settings
+from pmo_gates.connectors.credentials import JiraCredentials
 from pmo_gates.flows.artifacts import ArtifactPublisher, artifact_key
 from pmo_gates.flows.context import open_runtime, resolve_settings
-from pmo_gates.flows.plan_apply import Approver, plan_approve_apply
+from pmo_gates.flows.plan_apply import Approver, PlanApplyOutcome, plan_approve_apply
 from pmo_gates.flows.results import GateReviewResult, actions_summary
+from pmo_gates.flows.states import final_state, time_limit
 from pmo_gates.flows.steps import gather_inputs
 from pmo_gates.flows.views import attention_first, portfolio_markdown, portfolio_rows, scorecard_rows
 from pmo_gates.review.models import ReviewResult
@@ -38,23 +42,62 @@ def publish_reviews(publisher: ArtifactPublisher, review: ReviewResult, scorecar
     return len(chosen)
 
 
-@flow(name=FLOW_NAME)
+@flow(name=FLOW_NAME, persist_result=True)
 def gate_review(
     config_path: str | None = None,
     credentials_block: str | None = None,
     dry_run: bool = False,
     sync: bool = False,
     scorecard_limit: int = 100,
-    settings: Settings | None = None,
-) -> GateReviewResult:
-    """Review every project at its current gate and post (or update) the decision in Jira."""
+    credentials: JiraCredentials | None = None,
+    settings: SkipJsonSchema[Settings | None] = None,
+) -> GateReviewResult | State[GateReviewResult]:
+    """Review every project at its current gate and post (or update) the decision in Jira.
+
+    Args:
+        config_path: The pmo-gates config file; relative paths are read in PMO_GATES_WORKDIR on the worker.
+        credentials_block: Name of a saved Jira Credentials block; empty: the token env var the config names.
+        dry_run: Plan and publish the plan as artifacts, write nothing to Jira.
+        sync: Sync from Jira first (the hourly sync-jira flow usually has).
+        scorecard_limit: Most per-project scorecard artifacts to publish (projects needing attention first).
+        credentials: A Jira Credentials block to use instead of `credentials_block`.
+    """
     settings = resolve_settings(config_path, settings)
+    with time_limit(settings, "gate_review"):
+        result, outcome, scorecards = _review(
+            settings, credentials or credentials_block, dry_run, sync, scorecard_limit
+        )
+    review = result.review
+    get_run_logger().info("reviewed %d project(s): %s", len(review.reviews), review.decisions())
+    summary = GateReviewResult(
+        actions=actions_summary(result.comments),
+        approval=outcome.approval,
+        not_applied=outcome.not_applied,
+        reviewed_on=review.reviewed_on.isoformat(),
+        rules_hash=review.rules_hash,
+        decisions=review.decisions(),
+        reviews=review.summary(),
+        records_added=review.recorded,
+        scorecards=scorecards,
+    )
+    return final_state(summary, outcome.approval)
+
+
+def _review(
+    settings: Settings,
+    credentials: str | JiraCredentials | None,
+    dry_run: bool,
+    sync: bool,
+    scorecard_limit: int,
+) -> tuple[ReviewRun, PlanApplyOutcome, int]:
     if sync:
         from pmo_gates.flows.sync import sync_jira
 
-        sync_jira(config_path=config_path, credentials_block=credentials_block, settings=settings)
+        sync_jira(credentials_block=credentials if isinstance(credentials, str) else None,
+                  credentials=credentials if isinstance(credentials, JiraCredentials) else None,
+                  settings=settings)  # fmt: skip
     run_id = flow_run.get_id()
-    with open_runtime(settings, credentials_block) as runtime:
+    with open_runtime(settings, credentials) as runtime:
         inputs = gather_inputs(runtime)
 
         def run_pass(dry_run: bool, approve: Approver | None, approver: str | None) -> ReviewRun:
@@ -68,16 +111,4 @@ def gate_review(
         )
         result: ReviewRun = outcome.result
         scorecards = publish_reviews(runtime.publisher, result.review, scorecard_limit)
-    get_run_logger().info("reviewed %d project(s): %s", len(result.review.reviews), result.review.decisions())
-    review = result.review
-    return GateReviewResult(
-        actions=actions_summary(result.comments),
-        approval=outcome.approval,
-        not_applied=outcome.not_applied,
-        reviewed_on=review.reviewed_on.isoformat(),
-        rules_hash=review.rules_hash,
-        decisions=review.decisions(),
-        reviews=review.summary(),
-        records_added=review.recorded,
-        scorecards=scorecards,
-    )
+    return result, outcome, scorecards

@@ -3,7 +3,8 @@
 One task per step over the whole portfolio (never per rule or per project): the work is bulk SQL and
 plain Python, and a task run per item would cost more in Prefect bookkeeping than the item itself.
 Caching is off: inputs are a store, a rule set and facts for thousands of projects, and hashing them
-would cost more than recomputing.
+would cost more than recomputing. Results are not persisted either (the flows persist only their compact
+summaries): a suspended approval re-runs these steps rather than reading megabytes back.
 """
 
 from __future__ import annotations
@@ -26,17 +27,17 @@ from pmo_gates.rules.ruleset import RuleSet
 from pmo_gates.store import Store
 
 
-@task(name="load-rules", cache_policy=NO_CACHE)
+@task(name="load-rules", cache_policy=NO_CACHE, persist_result=False)
 def load_rules_task(settings: Settings, today: date) -> RuleSet:
     return load_rules(settings, today)
 
 
-@task(name="compute-facts", cache_policy=NO_CACHE)
+@task(name="compute-facts", cache_policy=NO_CACHE, persist_result=False)
 def compute_facts_task(store: Store, today: date, params: FactParams | None = None) -> dict[str, dict[str, Any]]:
     return compute_facts(store, today=today, params=params)
 
 
-@task(name="evaluate-rules", cache_policy=NO_CACHE)
+@task(name="evaluate-rules", cache_policy=NO_CACHE, persist_result=False)
 def evaluate_task(rule_set: RuleSet, facts: dict[str, dict[str, Any]], today: date) -> Evaluation:
     return evaluate(rule_set, facts, today=today)
 

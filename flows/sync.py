@@ -13,11 +13,15 @@ Example::
 from __future__ import annotations
 
 from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from pydantic.json_schema import SkipJsonSchema
 
-from pmo_gates.config import Settings, load_settings
-from pmo_gates.connectors.connection import JiraConnection
+from pmo_gates.config import Settings
+from pmo_gates.connectors.credentials import JiraCredentials
 from pmo_gates.connectors.sync import SyncResult, sync_portfolio
 from pmo_gates.flows.artifacts import ArtifactPublisher, markdown_table
+from pmo_gates.flows.context import jira_connection, resolve_settings
+from pmo_gates.flows.states import time_limit
 from pmo_gates.store import Store
 
 
@@ -49,18 +53,9 @@ def summary_markdown(result: SyncResult) -> str:
     return "\n".join(lines)
 
 
-def _connection(settings: Settings, credentials_block: str | None) -> JiraConnection:
-    if credentials_block:
-        from pmo_gates.connectors.credentials import JiraCredentials
-
-        block = JiraCredentials.load(credentials_block)
-        return block.to_connection(settings)  # type: ignore[union-attr]
-    return JiraConnection.from_settings(settings)
-
-
-@task(name="sync-portfolio")
-def sync_task(settings: Settings, credentials_block: str | None, full: bool) -> SyncResult:
-    connection = _connection(settings, credentials_block)
+@task(name="sync-portfolio", cache_policy=NO_CACHE, persist_result=False)
+def sync_task(settings: Settings, credentials_block: str | JiraCredentials | None, full: bool) -> SyncResult:
+    connection = jira_connection(settings, credentials_block)
     store = Store(settings.database_url())
     try:
         result = sync_portfolio(connection, store, settings, full=full)
@@ -73,16 +68,25 @@ def sync_task(settings: Settings, credentials_block: str | None, full: bool) -> 
     return result
 
 
-@flow(name="sync-jira", log_prints=False)
+@flow(name="sync-jira", log_prints=False, persist_result=True)
 def sync_jira(
     config_path: str | None = None,
     credentials_block: str | None = None,
     full: bool = False,
-    settings: Settings | None = None,
+    credentials: JiraCredentials | None = None,
+    settings: SkipJsonSchema[Settings | None] = None,
 ) -> SyncResult:
-    """Sync the portfolio from Jira into the store (incremental unless ``full`` or due)."""
-    settings = settings or load_settings(config_path)
-    result = sync_task(settings, credentials_block, full)
+    """Sync the portfolio from Jira into the store (incremental unless ``full`` or due).
+
+    Args:
+        config_path: The pmo-gates config file; relative paths are read in PMO_GATES_WORKDIR on the worker.
+        credentials_block: Name of a saved Jira Credentials block; empty: the token env var the config names.
+        full: Re-read every issue (and reconcile deletions) instead of only those changed since the last sync.
+        credentials: A Jira Credentials block to use instead of `credentials_block`.
+    """
+    settings = resolve_settings(config_path, settings)
+    with time_limit(settings, "sync"):
+        result = sync_task(settings, credentials or credentials_block, full)
     get_run_logger().info(
         "synced %d issues (%d unchanged, %d deleted) with %d requests",
         result.issues_upserted,

@@ -161,6 +161,17 @@ class ScheduleConfig(_Model):
     portfolio_report: str = "0 9 * * 1"
 
 
+class TimeoutConfig(_Model):
+    """Longest a flow run may take, in seconds, per flow (the keys of ``schedules``). A run past it fails as
+    Prefect's ``TimedOut`` state. A suspended approval does not count: the run restarts after Resume."""
+
+    sync: int = Field(3600, ge=1)
+    corrective_actions: int = Field(3600, ge=1)
+    gate_review: int = Field(7200, ge=1)
+    delay_root_cause: int = Field(7200, ge=1)
+    portfolio_report: int = Field(3600, ge=1)
+
+
 class ReportsConfig(ReportOptions):
     """The ``reports:`` section: where reports go, plus their targets and thresholds."""
 
@@ -181,6 +192,7 @@ class Settings(_Model):
     rules: RulesConfig = RulesConfig()
     actions: ActionsConfig = ActionsConfig()
     schedules: ScheduleConfig = ScheduleConfig()
+    timeouts: TimeoutConfig = TimeoutConfig()
     reports: ReportsConfig = ReportsConfig()
     facts: FactThresholds = FactThresholds()
     today: date | None = Field(None, description="Pin 'today' (replays, tests); default: the real date.")

@@ -7,6 +7,7 @@ import uuid
 
 import pytest
 from prefect import flow
+from prefect.states import State
 
 from pmo_gates.actions.apply import ApplyResult, ItemResult
 from pmo_gates.actions.plan import Plan, PlanItem
@@ -15,6 +16,7 @@ from pmo_gates.config import Settings
 from pmo_gates.flows.approval import PlanApproval, decide, poll_interval_for
 from pmo_gates.flows.artifacts import ArtifactPublisher
 from pmo_gates.flows.plan_apply import Approver, PlanApplyOutcome, exactly_as_approved, plan_approve_apply
+from pmo_gates.flows.states import final_state
 from tests.fixtures_flows import Background, artifact_text, artifacts_of, flow_run_named, make_settings, wait_for_state
 
 IDS = ["create_ticket:a", "create_ticket:b", "resolve:c"]
@@ -71,11 +73,54 @@ def test_only_items_identical_to_the_approved_ones_are_applied() -> None:
     assert left == ["create_ticket:b"]
 
 
+def test_the_plan_shown_is_kept_as_digests_that_survive_a_json_round_trip() -> None:
+    from datetime import UTC, date, datetime, timedelta
+
+    from pmo_gates.flows.approval import ShownPlan, item_digest
+
+    with_date = PlanItem(
+        id="create_ticket:a", op="create_ticket", project_key="ALPHA", reason="late",
+        evidence={"due": date(2026, 3, 1), "slip": 4.5}, payload={"fields": {"duedate": date(2026, 3, 1)}},
+    )  # fmt: skip
+    start = datetime(2026, 3, 2, 8, tzinfo=UTC)
+    shown = ShownPlan.model_validate_json(ShownPlan.of([with_date], 60, now=start).model_dump_json())
+    left: list[str] = []
+    assert exactly_as_approved(shown.items, left)(Plan(items=[with_date])) == ["create_ticket:a"] and not left
+    changed = with_date.model_copy(update={"reason": "later"})
+    assert item_digest(changed) != shown.items["create_ticket:a"]
+    assert exactly_as_approved(shown.items, left)(Plan(items=[changed])) == [] and left == ["create_ticket:a"]
+    assert not shown.expired(start + timedelta(seconds=59)) and shown.expired(start + timedelta(seconds=61))
+
+
+def test_rejected_and_timed_out_runs_get_their_own_state_names() -> None:
+    from pmo_gates.flows.approval import ApprovalDecision
+
+    rejected = final_state("result", ApprovalDecision(status="rejected", approver="pat"))
+    timed_out = final_state("result", ApprovalDecision(status="timed-out"))
+    assert (rejected.type.value, rejected.name) == ("COMPLETED", "Rejected")
+    assert (timed_out.type.value, timed_out.name) == ("COMPLETED", "ApprovalTimedOut")
+    assert "nothing was applied" in timed_out.message
+    assert final_state("result", ApprovalDecision(status="approved", approved_ids=["a"])) == "result"
+
+
+def test_a_run_longer_than_its_configured_timeout_is_stopped(tmp_path) -> None:
+    import time
+
+    from pmo_gates.flows.states import FlowTimeLimit, time_limit
+
+    settings = make_settings(tmp_path, timeouts={"sync": 1})
+    started = time.monotonic()
+    with pytest.raises(FlowTimeLimit, match=r"timeouts.sync = 1 s"), time_limit(settings, "sync"):
+        for _ in range(50):  # Python-level work: the limit is checked between bytecodes, not inside a C call
+            time.sleep(0.1)
+    assert time.monotonic() - started < 3
+
+
 # ---- against the real Prefect server ---------------------------------------------------------------
 
 
 @flow(name="approval-probe")
-def approval_probe(settings: Settings, change_b: bool = False) -> PlanApplyOutcome:
+def approval_probe(settings: Settings, change_b: bool = False) -> PlanApplyOutcome | State[PlanApplyOutcome]:
     """A flow whose plan changes item b between the planning pass and the apply pass."""
 
     def run_pass(dry_run: bool, approve: Approver | None, approver: str | None) -> ActionsRun:
@@ -88,7 +133,8 @@ def approval_probe(settings: Settings, change_b: bool = False) -> PlanApplyOutco
             )
         return run
 
-    return plan_approve_apply(run_pass, lambda r: r, settings, ArtifactPublisher(["s3cret-token"]), "approval-probe")
+    outcome = plan_approve_apply(run_pass, lambda r: r, settings, ArtifactPublisher(["s3cret-token"]), "approval-probe")
+    return final_state(outcome, outcome.approval)
 
 
 @pytest.mark.prefect
@@ -126,9 +172,26 @@ def test_timeout_applies_nothing_and_says_so(prefect_api: str, tmp_path, caplog)
     assert outcome.result.applied is None and outcome.result.dry_run
     assert any("timed out" in r.getMessage() for r in caplog.records)
     finished = flow_run_named(name)
-    assert finished.state.type.value == "COMPLETED"
+    assert finished.state.type.value == "COMPLETED" and finished.state.name == "ApprovalTimedOut"
+    assert "nothing was applied" in finished.state.message
     texts = {a.key: artifact_text(a) for a in artifacts_of([finished.id])}
     assert "timed out" in texts["approval-probe-approval"] and "nothing was applied" in texts["approval-probe-approval"]
+
+
+@pytest.mark.prefect
+def test_a_rejected_plan_ends_in_a_state_named_rejected(prefect_api: str, tmp_path) -> None:
+    from prefect.flow_runs import resume_flow_run
+
+    settings = make_settings(tmp_path, actions={"approval": True, "approval_timeout_seconds": 60})
+    name = f"approve-none-{uuid.uuid4().hex[:8]}"
+    run = Background(lambda: approval_probe.with_options(flow_run_name=name)(settings))
+    paused = wait_for_state(name, "PAUSED", background=run)
+    resume_flow_run(paused.id, run_input={"approver": "pat", "note": "not now"})
+    outcome = run.result()  # the caller still gets the result
+    assert outcome.approval.status == "rejected" and outcome.result.applied is None
+    finished = flow_run_named(name)
+    assert finished.state.type.value == "COMPLETED" and finished.state.name == "Rejected"
+    assert finished.state.message == "Plan rejected by pat: nothing was applied."
 
 
 @pytest.mark.prefect

@@ -134,3 +134,31 @@ def test_actions_summary_and_approval_markdown_tell_what_was_applied() -> None:
     assert "1 item(s) approved by pat" in text and "approved items: 1 of 3" in text and "create:b" in text
     timed_out = approval_markdown(ApprovalDecision(status="timed-out"), ActionsRun(dry_run=True, plan=plan), [])
     assert "timed out" in timed_out and "applied: nothing" in timed_out
+
+
+def test_report_charts_are_published_as_images_the_ui_can_show(monkeypatch, tmp_path) -> None:
+    """Charts leave the worker as data: URLs (an image artifact each, and one markdown page embedding them
+    all), not as a file:// link the UI cannot open."""
+    from pmo_gates.flows import portfolio_report as report_flow
+    from pmo_gates.reports.models import Chart, ReportBundle
+
+    sent: list[dict[str, Any]] = []
+    for name in ("create_markdown_artifact", "create_table_artifact", "create_link_artifact", "create_image_artifact"):
+        monkeypatch.setattr(artifacts, name, lambda _n=name, **kw: sent.append({"fn": _n, **kw}))
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+    (tmp_path / "ranking.png").write_bytes(png)
+    (tmp_path / "huge.png").write_bytes(b"\x89PNG" + b"0" * (artifacts.MAX_IMAGE_BYTES + 1))
+    bundle = ReportBundle(
+        today=date(2026, 3, 2), out_dir=tmp_path, html_path=tmp_path / "index.html", markdown="# Report",
+        tables={}, csv_paths={}, sections={},
+        charts=[Chart(key="ranking", title="Priority ranking", path=tmp_path / "ranking.png"),
+                Chart(key="huge", title="Huge", path=tmp_path / "huge.png")],
+    )  # fmt: skip
+    report_flow.publish_reports(ArtifactPublisher([TOKEN]), bundle)
+    images = [s for s in sent if s["fn"] == "create_image_artifact"]
+    assert [i["key"] for i in images] == ["report-chart-ranking"]
+    url = images[0]["image_url"]
+    assert url.startswith("data:image/png;base64,") and base64.b64decode(url.split(",", 1)[1]) == png
+    page = next(s for s in sent if s.get("key") == "portfolio-report-charts")["markdown"]
+    assert f"![Priority ranking]({url})" in page and "Too big to embed: see huge.png" in page
+    assert any(s["fn"] == "create_link_artifact" for s in sent)  # the HTML page is still linked

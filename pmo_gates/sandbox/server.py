@@ -331,6 +331,8 @@ class _Handler(BaseHTTPRequestHandler):
     ) -> tuple[Reply | None, str]:
         """The reply to send, or None to drop the connection without one."""
         fault = sb.faults.decide(method, path)
+        # after=True: Jira acts, then the answer is slow, lost or replaced (a gateway timing out behind it).
+        acted = self._answer_unfaulted(sb, method, path, query, raw) if fault is not None and fault.after else None
         if fault is not None:
             if fault.delay:
                 time.sleep(fault.delay)
@@ -338,6 +340,13 @@ class _Handler(BaseHTTPRequestHandler):
                 return None, "2"
             if fault.status is not None:
                 return Reply(fault.status, fault.body, dict(fault.headers), contract_exempt=True), "2"
+        if acted is not None:
+            return acted
+        return self._answer_unfaulted(sb, method, path, query, raw)
+
+    def _answer_unfaulted(
+        self, sb: SandboxServer, method: str, path: str, query: dict[str, list[str]], raw: bytes
+    ) -> tuple[Reply | None, str]:
         if not sb.authorized(self.headers.get("Authorization")):
             headers = {"WWW-Authenticate": 'Basic realm="pmo-gates sandbox"'}
             return Reply(401, {"errorMessages": [_UNAUTHORIZED], "errors": {}}, headers), "2"

@@ -256,3 +256,18 @@ def test_an_approved_later_step_without_the_earlier_one_is_refused(store, tmp_pa
 def test_apply_module_keeps_record_created_for_crash_tests():
     # tests/test_actions_sandbox.py patches this method to simulate a crash after Jira's create.
     assert callable(apply_module._Applier.record_created)
+
+
+def test_the_poller_backs_off_and_stops_at_the_window_and_the_run_budget():
+    from pmo_gates.actions.confirm import Confirmer
+
+    waits: list[float] = []
+    config = ConfirmConfig(wait_seconds=10, first_poll_seconds=1, max_poll_seconds=3, budget_seconds=12)
+    confirmer = Confirmer(config, sleep=waits.append)
+    answers = iter([None, None, None, "PMO-7"])
+    assert confirmer.wait_for(lambda: next(answers)) == "PMO-7" and waits == [1, 2, 3]
+    waits.clear()
+    assert confirmer.wait_for(lambda: None) is None
+    assert waits == [1, 2, 3] and confirmer.spent == 12  # the run's budget ends this window early
+    waits.clear()
+    assert confirmer.wait_for(lambda: None) is None and waits == []  # budget spent: look once, never wait

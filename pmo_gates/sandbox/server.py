@@ -25,6 +25,7 @@ import json
 import logging
 import re
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -229,6 +230,12 @@ class _HTTPServer(ThreadingHTTPServer):
                 self._open.add(connection)
             else:
                 self._open.discard(connection)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up (read timeout) or died (kill -9) resets its connection: not a sandbox error.
+        if isinstance(sys.exc_info()[1], ConnectionResetError | BrokenPipeError):
+            return
+        super().handle_error(request, client_address)
 
     def close_connections(self) -> None:
         """End kept-alive connections, so no client keeps talking to a stopped sandbox."""

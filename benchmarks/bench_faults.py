@@ -1,6 +1,6 @@
 """The exactly-once fault matrix at full size: every fault case, many tickets, several kill -9 per round.
 
-    python benchmarks/bench_faults.py                    # 20 tickets, a kill -9 in every round of the kill cases
+    python benchmarks/bench_faults.py                    # 12 tickets (about 4 minutes), a kill -9 in every round
     python benchmarks/bench_faults.py --tickets 8 --kills 1 --only kill-9,everything
 
 Each case: ``--tickets`` corrective-action tickets created, escalated three times and half resolved, with
@@ -30,7 +30,7 @@ from tests.fault_matrix import CASES, run_matrix
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--tickets", type=int, default=20)
+    parser.add_argument("--tickets", type=int, default=12)
     parser.add_argument("--kills", type=int, default=1, help="SIGKILLed workers per round in the kill cases")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--only", default=None, help=f"comma-separated cases of: {', '.join(c.name for c in CASES)}")

@@ -54,8 +54,20 @@ def _json_object(text: str | None) -> dict[str, Any]:
 
 def _element_errors(entry: dict[str, Any]) -> str:
     errors = entry.get("elementErrors") or {}
-    parts = list(errors.get("errorMessages") or []) + [f"{k}: {v}" for k, v in (errors.get("errors") or {}).items()]
+    if not isinstance(errors, dict):
+        return str(errors)[:500] or "rejected by Jira"
+    messages = errors.get("errorMessages") or []
+    fields = errors.get("errors") or {}
+    parts = [str(m) for m in (messages if isinstance(messages, list) else [messages])]
+    parts += [f"{k}: {v}" for k, v in fields.items()] if isinstance(fields, dict) else [str(fields)]
     return "; ".join(parts) or "rejected by Jira"
+
+
+def _element_number(entry: dict[str, Any]) -> int:
+    try:
+        return int(entry.get("failedElementNumber", -1))
+    except (TypeError, ValueError):
+        return -1
 
 
 def bulk_create(client: JiraClient, issues: list[dict[str, Any]], *, api: str = "2") -> list[BulkOutcome]:
@@ -72,9 +84,12 @@ def bulk_create(client: JiraClient, issues: list[dict[str, Any]], *, api: str = 
         if exc.status_code != 400:
             raise
         result = _json_object(exc.server_text)
-        if not result.get("errors"):
-            return [BulkOutcome(index=i, error=str(exc)) for i in range(len(issues))]
-    failed = {int(e.get("failedElementNumber", -1)): _element_errors(e) for e in result.get("errors") or []}
+        errors = result.get("errors")
+        if not errors or not isinstance(errors, list):
+            # Not the per-element shape (an ErrorCollection, or no body): every element failed alike.
+            why = _element_errors({"elementErrors": result}) if isinstance(errors, dict) and errors else str(exc)
+            return [BulkOutcome(index=i, error=why) for i in range(len(issues))]
+    failed = {_element_number(e): _element_errors(e) for e in result.get("errors") or [] if isinstance(e, dict)}
     created = iter(result.get("issues") or [])
     outcomes = []
     for index in range(len(issues)):

@@ -136,6 +136,17 @@ class EscalationStep(_Model):
     priority: str | None = None
 
 
+class ConfirmConfig(_Model):
+    """How long to wait for Jira's state after an ambiguous write (a timeout or dropped connection on a
+    create or a comment) before leaving the item pending for the next run instead of sending it again.
+    ``wait_seconds`` must exceed Jira's processing time plus its search index lag."""
+
+    wait_seconds: float = Field(120, ge=0, le=3600, description="Polling window per ambiguous write.")
+    first_poll_seconds: float = Field(1, gt=0, le=60, description="First wait between polls (doubles).")
+    max_poll_seconds: float = Field(15, gt=0, le=600, description="Longest wait between polls.")
+    budget_seconds: float = Field(600, ge=0, le=86_400, description="Total polling per run; then pending.")
+
+
 class ActionsConfig(_Model):
     project: str | None = Field(None, description="Jira project for tickets; default: the finding's project.")
     issue_type: str = "Task"
@@ -143,6 +154,7 @@ class ActionsConfig(_Model):
     pmo_lead: str | None = Field(None, description="accountId (Cloud) or username (DC) of the PMO lead.")
     approval: bool = Field(False, description="Pause the flow for approval of the plan in the Prefect UI.")
     approval_timeout_seconds: int = Field(3600, ge=1)
+    confirm: ConfirmConfig = Field(default_factory=ConfirmConfig)
     escalation: list[EscalationStep] = Field(
         default_factory=lambda: [
             EscalationStep(after_days=0, action="comment"),

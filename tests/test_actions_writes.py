@@ -137,3 +137,19 @@ def test_portfolio_lock_times_out_with_a_clear_error(store):
     finally:
         release.set()
         thread.join(10)
+
+
+def test_bulk_create_400_with_an_errors_object_fails_every_element_without_crashing(client):
+    # Jira (or a proxy in front of it) can answer a rejected bulk create in the single-issue shape: errors
+    # as an object of field -> message. Every element failed; nothing else must be skipped by a crash.
+    import responses
+
+    with responses.RequestsMock() as mocked:
+        mocked.post(
+            f"{BASE}/rest/api/2/issue/bulk",
+            status=400,
+            json={"errorMessages": ["Bad request"], "errors": {"issuetype": "issue type is required"}},
+        )
+        outcomes = W.bulk_create(client, [{"fields": {}}] * 2)
+    assert [o.key for o in outcomes] == [None, None]
+    assert all("issuetype: issue type is required" in (o.error or "") for o in outcomes)

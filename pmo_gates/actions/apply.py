@@ -1,22 +1,33 @@
 """``apply_plan``: execute exactly the plan's items (or the approved subset) and record each result in the
-ledger in the same step.
+ledger in the same step, so that every write reaches Jira exactly once.
 
-Creates go in ``POST /issue/bulk`` batches of at most 50, so n new tickets cost ceil(n/50) create calls.
-Before a batch is sent, and again after any ambiguous failure (gateway error, dropped connection, rate
-limit that outlived the retries), the batch's fingerprints are searched by label: tickets Jira already has
-are recorded, only the others are (re-)sent. Comments carry a marker line, so an ambiguous comment POST is
-checked the same way before being sent again.
+- Creates go in ``POST /issue/bulk`` batches of at most 50 (n new tickets cost ceil(n/50) create calls).
+  Right before a batch is sent its fingerprint labels are searched, and only the tickets Jira lacks are
+  sent. After an ambiguous failure (read timeout, dropped connection, gateway error) the batch is *never*
+  re-sent in the run: its labels are polled with back-off (``actions.confirm``) until Jira's state is known;
+  tickets that turn up are recorded, the rest are left ``pending`` for the next run.
+- Every comment on a ticket carries a marker naming its step (``escalation-2.c0``, ``resolve.c1``); the
+  ticket's comments are read (GET, immediate, unlike search) before posting, so a step whose comment is
+  already there (a crash after Jira took it, a lost answer) is recorded, not posted again. An ambiguous
+  comment POST is polled for its marker the same way.
+- The items of one ticket run in order (update, reopen, resolve, escalation steps 1, 2, 3 ...) and the
+  chain stops at the first item that failed or is pending: an escalation level only ever advances by one
+  confirmed step, so no step is skipped and none is repeated.
+- The entity property mirrors the ledger and is written once per ticket after its items; a failed property
+  write does not undo or fail the confirmed steps (they are noted), and the next run rewrites it
+  (``sync_property``).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from pmo_gates.actions.confirm import Confirmer
 from pmo_gates.actions.ledger import (
     PROPERTY_KEY,
     apply_comment_record,
@@ -24,23 +35,30 @@ from pmo_gates.actions.ledger import (
     property_value,
 )
 from pmo_gates.actions.plan import Plan, PlanItem
-from pmo_gates.actions.reconcile import comments_with_markers, find_by_fingerprints
+from pmo_gates.actions.reconcile import RemoteComment, comments_with_markers, find_by_fingerprints
 from pmo_gates.config import Settings
 from pmo_gates.connectors import jira_writes as W
 from pmo_gates.connectors.client import JiraClient
 from pmo_gates.connectors.errors import AmbiguousWriteError, JiraHTTPError, RateLimitError
 from pmo_gates.review.markup import find_marker, flatten_adf
 from pmo_gates.store import Store
+from pmo_gates.store.models import ActionTicket
 
 log = logging.getLogger(__name__)
 
-Status = Literal["applied", "adopted", "failed"]
+Status = Literal["applied", "adopted", "failed", "pending"]
+# Items of one ticket run in this order; escalation steps by their level.
+_CHAIN_ORDER = {"update_ticket": 0, "reopen": 1, "resolve": 2, "escalate": 3, "sync_property": 4}
 
 
 class ItemResult(BaseModel):
     id: str
     op: str
-    status: Status
+    status: Status = Field(
+        description="applied: written now; adopted: Jira already had it (recorded, not written again); "
+        "failed: Jira refused (planned again next run); pending: Jira's state is unknown or an earlier step "
+        "of the same ticket is not done (left for the next run, never sent blind)."
+    )
     ticket_key: str | None = None
     note: str = ""
     error: str | None = None
@@ -49,10 +67,15 @@ class ItemResult(BaseModel):
 class ApplyResult(BaseModel):
     items: list[ItemResult] = Field(default_factory=list)
     create_calls: int = Field(0, description="POST /issue/bulk requests sent.")
+    confirm_seconds: float = Field(0.0, description="Time spent waiting for Jira after ambiguous writes.")
 
     @property
     def failed(self) -> list[ItemResult]:
         return [r for r in self.items if r.status == "failed"]
+
+    @property
+    def pending(self) -> list[ItemResult]:
+        return [r for r in self.items if r.status == "pending"]
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -61,20 +84,47 @@ class ApplyResult(BaseModel):
         return out
 
 
+class Pending(Exception):
+    """Jira may or may not have done it and polling did not tell: left for the next run."""
+
+
 def _ambiguous(exc: Exception) -> bool:
-    """Jira may or may not have acted: look before sending again."""
+    """Jira may or may not have acted. A rate limit or 503 that outlived the retries is a refusal (the
+    retry layer re-sends those for every method), so it is a plain failure."""
+    if isinstance(exc, RateLimitError):
+        return False
     status = getattr(exc, "status_code", None)
-    return isinstance(exc, AmbiguousWriteError | RateLimitError) or (status is not None and status >= 500)
+    return isinstance(exc, AmbiguousWriteError) or (status is not None and status >= 500)
+
+
+def _marker_of(body: Any) -> tuple[str, str] | None:
+    return find_marker(body if isinstance(body, str) else flatten_adf(body))
+
+
+def _same_purpose(found: str, wanted: str) -> bool:
+    # Comments posted before step markers existed say "escalation-2" for what is now "escalation-2.c0".
+    return found == wanted or (wanted.endswith(".c0") and found == wanted[:-3])
 
 
 class _Applier:
-    def __init__(self, client: JiraClient, store: Store, plan: Plan, settings: Settings, now: datetime) -> None:
+    def __init__(
+        self,
+        client: JiraClient,
+        store: Store,
+        plan: Plan,
+        settings: Settings,
+        now: datetime,
+        confirmer: Confirmer,
+    ) -> None:
         self.client = client
         self.store = store
         self.settings = settings
         self.now = now
+        self.confirmer = confirmer
         self.api = "3" if plan.markup == "adf" else "2"
         self.result = ApplyResult()
+        self._comments: dict[str, list[RemoteComment]] = {}
+        self.note = ""  # what the current ticket step wants said (e.g. no transition to done exists)
 
     def done(self, item: PlanItem, status: Status, key: str | None = None, note: str = "") -> None:
         self.result.items.append(ItemResult(id=item.id, op=item.op, status=status, ticket_key=key, note=note))
@@ -85,6 +135,19 @@ class _Applier:
         self.result.items.append(
             ItemResult(id=item.id, op=item.op, status="failed", ticket_key=item.target, error=error)
         )
+
+    def pending(self, item: PlanItem, why: str, key: str | None = None) -> None:
+        log.warning("plan item %s left pending: %s", item.id, why)
+        self.result.items.append(
+            ItemResult(id=item.id, op=item.op, status="pending", ticket_key=key or item.target, note=why)
+        )
+
+    def wait_for(self, probe: Callable[[], Any], **kwargs: Any) -> Any:
+        before = self.confirmer.spent
+        try:
+            return self.confirmer.wait_for(probe, **kwargs)
+        finally:
+            self.result.confirm_seconds += self.confirmer.spent - before
 
     # --- creates ---------------------------------------------------------------------------------------------
 
@@ -110,52 +173,105 @@ class _Applier:
             self.done(item, "adopted", remote.key, "already in Jira (found by its fingerprint label)")
         return rest
 
-    def create(self, items: list[PlanItem], *, verify: bool, max_rounds: int) -> None:
+    def confirm_created(self, pending: list[PlanItem]) -> list[PlanItem]:
+        """After an ambiguous bulk create: poll the batch's labels until every ticket is found or the
+        window closes; returns the items still unknown."""
+        left = list(pending)
+
+        def probe() -> bool:
+            nonlocal left
+            try:
+                left = self.adopt_found(left)
+            except JiraHTTPError as exc:  # a failed search tells nothing: keep polling
+                log.warning("looking for %d tickets after an ambiguous create: %s", len(left), exc)
+            return not left
+
+        self.wait_for(probe)
+        return left
+
+    def create(self, items: list[PlanItem], *, verify: bool) -> None:
         for start in range(0, len(items), W.BULK_LIMIT):
-            pending = items[start : start + W.BULK_LIMIT]
-            if verify:
-                pending = self.adopt_found(pending)
-            error: Exception | None = None
-            rounds = 0
-            while pending and rounds < max_rounds:
-                rounds += 1
-                try:
-                    self.result.create_calls += 1
-                    outcomes = W.bulk_create(self.client, [i.payload for i in pending], api=self.api)
-                except JiraHTTPError as exc:
-                    if not _ambiguous(exc):
-                        error = exc
-                        break
-                    error = exc
-                    log.warning("bulk create of %d tickets: %s; looking for them before re-sending", len(pending), exc)
-                    pending = self.adopt_found(pending)
+            batch = items[start : start + W.BULK_LIMIT]
+            try:
+                pending = self.adopt_found(batch) if verify else batch
+            except JiraHTTPError as exc:
+                # Without the look-up a re-run after a crash could duplicate: do not send blind.
+                for item in batch:
+                    self.pending(item, f"could not check Jira for existing tickets first: {exc}")
+                continue
+            if not pending:
+                continue
+            self.result.create_calls += 1
+            try:
+                outcomes = W.bulk_create(self.client, [i.payload for i in pending], api=self.api)
+            except JiraHTTPError as exc:
+                if not _ambiguous(exc):
+                    for item in pending:
+                        self.fail(item, exc)
                     continue
-                for item, outcome in zip(pending, outcomes, strict=True):
-                    if outcome.key:
-                        self.record_created(item, outcome.key, outcome.id)
-                        self.done(item, "applied", outcome.key)
-                    else:
-                        self.fail(item, outcome.error or "not created")
-                pending = []
-            for item in pending:
-                self.fail(item, error or "not created")
+                log.warning("bulk create of %d tickets: %s; waiting for Jira before anything else", len(pending), exc)
+                for item in self.confirm_created(pending):
+                    self.pending(
+                        item,
+                        f"{exc}; the ticket did not appear within actions.confirm.wait_seconds, so it was not "
+                        "sent again: the next run looks for it first",
+                    )
+                continue
+            for item, outcome in zip(pending, outcomes, strict=True):
+                if outcome.key:
+                    self.record_created(item, outcome.key, outcome.id)
+                    self.done(item, "applied", outcome.key)
+                else:
+                    self.fail(item, outcome.error or "not created")
 
-    # --- one ticket or comment at a time ---------------------------------------------------------------------
+    # --- comments --------------------------------------------------------------------------------------------
 
-    def comment(self, key: str, body: Any) -> str:
-        """Post a marked comment; after an ambiguous failure, look for its marker before sending again."""
+    def markers(self, key: str, *, refresh: bool = False) -> list[RemoteComment]:
+        """Our marked comments on ``key`` (read once per run, then kept up to date by our own posts)."""
+        if refresh or key not in self._comments:
+            self._comments[key] = comments_with_markers(self.client, key)
+        return self._comments[key]
+
+    def find_comment(self, key: str, purpose: str, *, refresh: bool = False) -> RemoteComment | None:
+        found = [c for c in self.markers(key, refresh=refresh) if _same_purpose(c.purpose, purpose)]
+        return found[-1] if found else None
+
+    def post_comment(self, key: str, body: Any) -> tuple[str, bool]:
+        """Post a marked comment unless its marker is already on ``key``: ``(comment id, already there)``.
+        An ambiguous POST is polled for its marker; still unknown after the window: ``Pending``."""
+        marker = _marker_of(body)
+        if marker is None:  # every body we build has one; without it nothing can be checked
+            return W.add_comment(self.client, key, body, api=self.api), False
+        purpose, digest = marker
+        existing = self.find_comment(key, purpose)
+        if existing is not None:
+            return existing.comment_id, True
         try:
-            return W.add_comment(self.client, key, body, api=self.api)
+            comment_id = W.add_comment(self.client, key, body, api=self.api)
         except JiraHTTPError as exc:
             if not _ambiguous(exc):
                 raise
-            text = body if isinstance(body, str) else flatten_adf(body)
-            marker = find_marker(text)
-            if marker:
-                for found in comments_with_markers(self.client, key):
-                    if (found.purpose, found.content_hash) == marker:
-                        return found.comment_id
-            return W.add_comment(self.client, key, body, api=self.api)
+            log.warning("comment on %s: %s; waiting for its marker before anything else", key, exc)
+
+            def probe() -> RemoteComment | None:
+                try:
+                    return self.find_comment(key, purpose, refresh=True)
+                except JiraHTTPError:
+                    return None
+
+            found = self.wait_for(probe)
+            if found is None:
+                raise Pending(
+                    f"{exc}; the comment did not appear within actions.confirm.wait_seconds, so it was not "
+                    "sent again: the next run looks for its marker first"
+                ) from None
+            return found.comment_id, True
+        self.markers(key).append(
+            RemoteComment(issue_key=key, purpose=purpose, comment_id=comment_id, content_hash=digest[:12])
+        )
+        return comment_id, False
+
+    # --- one ticket's items, in order ------------------------------------------------------------------------
 
     def transition(self, key: str, category: str, *, hops: int = 3) -> str:
         """Move the ticket into a status of ``category``. Workflows often reach done only through an
@@ -163,10 +279,12 @@ class _Applier:
         transitions are taken on the way; '' when it arrived, else why not."""
         visited: set[str] = set()
         for _ in range(hops):
+            if W.issue_status_category(self.client, key) == category:
+                return ""  # already there (a person moved it, or our earlier transition went through)
             options = W.transitions(self.client, key)
             option = W.pick_transition(options, category)
             if option is not None:
-                W.transition_issue(self.client, key, option["id"])
+                self._transition(key, option["id"])
                 return ""
             step = next(
                 (o for o in options if W.category_of(o) == "indeterminate" and W.status_of(o) not in visited), None
@@ -174,36 +292,103 @@ class _Applier:
             if step is None:
                 break
             visited.add(W.status_of(step))
-            W.transition_issue(self.client, key, step["id"])
+            self._transition(key, step["id"])
         return f"the workflow offers no way to a '{category}' status; commented only"
 
-    def ticket(self, item: PlanItem) -> None:
+    def _transition(self, key: str, transition_id: str) -> None:
+        try:
+            W.transition_issue(self.client, key, transition_id)
+        except AmbiguousWriteError as exc:
+            # The status (GET, immediate) tells whether it went through; the caller's loop looks again.
+            log.warning("transition of %s: %s; re-reading its status", key, exc)
+
+    def ticket_row(self, fingerprint: str) -> ActionTicket | None:
+        with self.store.session() as session:
+            row = session.get(ActionTicket, fingerprint)
+            if row is not None:
+                session.expunge(row)
+            return row
+
+    def ticket_step(self, item: PlanItem) -> Status:
+        """Carry out one item of a ticket and advance the ledger by exactly that step."""
         key = item.target
-        assert key is not None and item.ledger is not None
+        assert key is not None
         payload = item.payload
-        note = ""
+        if item.op == "sync_property":
+            return "applied"
+        assert item.ledger is not None
+        already = False
         if item.op == "update_ticket":
             W.edit_issue(self.client, key, payload, api=self.api)
         elif item.op == "escalate":
+            level = item.ledger.escalation_level or 0
+            row = self.ticket_row(item.ledger.fingerprint)
+            current = row.escalation_level if row is not None else 0
+            if current >= level:
+                return "adopted"  # another worker took this step after the plan was made
+            if current < level - 1:
+                raise _Refused(f"escalation step {current + 1} has not been taken yet; step {level} waits for it")
             if payload.get("fields"):
                 W.edit_issue(self.client, key, {"fields": payload["fields"]})
-            self.comment(key, payload["comment"])
+            _, already = self.post_comment(key, payload["comment"])
         elif item.op == "resolve":
-            self.comment(key, payload["comment"])
+            _, already = self.post_comment(key, payload["comment"])
             if payload.get("transition_to"):
-                note = self.transition(key, payload["transition_to"])
+                self.note = self.transition(key, payload["transition_to"])
         elif item.op == "reopen":
             if W.issue_status_category(self.client, key) == "done":
                 # Any status out of done reopens it; a workflow without one leaves a note.
-                note = self.transition(key, "new", hops=1) and self.transition(key, "indeterminate", hops=1)
+                self.note = self.transition(key, "new", hops=1) and self.transition(key, "indeterminate", hops=1)
             W.edit_issue(self.client, key, {k: payload[k] for k in ("fields", "update") if k in payload}, api=self.api)
-            self.comment(key, payload["comment"])
+            _, already = self.post_comment(key, payload["comment"])
         with self.store.session() as session:
-            row = apply_record(session, item.ledger, self.now, ticket_key=key)
-            value = property_value(row)
-        # The property mirrors the ledger so a fresh database recovers escalation level and content hash.
-        W.set_issue_property(self.client, key, PROPERTY_KEY, value)
-        self.done(item, "applied", key, note)
+            apply_record(session, item.ledger, self.now, ticket_key=key)
+        return "adopted" if already else "applied"
+
+    def ticket_chain(self, items: list[PlanItem]) -> None:
+        """The items of one ticket, in order; the first that fails or is pending holds back the rest."""
+        items = sorted(
+            items, key=lambda i: (_CHAIN_ORDER.get(i.op, 9), (i.ledger.escalation_level or 0) if i.ledger else 0)
+        )
+        done: list[ItemResult] = []
+        blocked: str | None = None
+        for item in items:
+            if blocked is not None:
+                self.pending(item, f"waits for {blocked}")
+                continue
+            self.note = ""
+            try:
+                status = self.ticket_step(item)
+            except Pending as exc:
+                self.pending(item, str(exc))
+                blocked = item.id
+                continue
+            except (JiraHTTPError, _Refused) as exc:
+                self.fail(item, exc)
+                blocked = item.id
+                continue
+            note = "already in Jira (found by its marker); recorded" if status == "adopted" else ""
+            self.done(item, status, item.target, "; ".join(n for n in (note, self.note) if n))
+            done.append(self.result.items[-1])
+        if done:
+            self.mirror_property(items[0], done)
+
+    def mirror_property(self, item: PlanItem, results: list[ItemResult]) -> None:
+        """The entity property mirrors the ledger, so a fresh database recovers level and content hash."""
+        key, fingerprint = item.target, item.fingerprint or (item.ledger.fingerprint if item.ledger else None)
+        row = self.ticket_row(fingerprint) if fingerprint else None
+        if key is None or row is None:
+            return
+        try:
+            W.set_issue_property(self.client, key, PROPERTY_KEY, property_value(row))
+        except JiraHTTPError as exc:
+            log.warning("entity property of %s not updated: %s", key, exc)
+            note = f"entity property not updated ({exc}); rewritten on the next run"
+            for result in results:
+                if result.op == "sync_property":
+                    result.status, result.error = "failed", str(exc)
+                else:
+                    result.note = "; ".join(n for n in (result.note, note) if n)
 
     def kept_comment(self, item: PlanItem) -> None:
         key, record = item.target, item.comment_record
@@ -211,6 +396,16 @@ class _Applier:
         body = item.payload["body"]
         comment_id = item.comment_id
         note = ""
+        if not comment_id:
+            # Posted before (a crash before the record was written, or a lost answer): edit that one.
+            existing = self.find_comment(key, record.purpose)
+            if existing is not None:
+                comment_id, note = existing.comment_id, "found by its marker"
+                if existing.content_hash == record.content_hash[:12]:
+                    with self.store.session() as session:
+                        apply_comment_record(session, record, comment_id, self.now)
+                    self.done(item, "adopted", key, "already in Jira (found by its marker); recorded")
+                    return
         if comment_id:
             try:
                 W.update_comment(self.client, key, comment_id, body, api=self.api)
@@ -218,11 +413,17 @@ class _Applier:
                 if exc.status_code != 404:
                     raise
                 comment_id, note = None, "the earlier comment was deleted; posted a new one"
+        status: Status = "applied"
         if not comment_id:
-            comment_id = self.comment(key, body)
+            comment_id, already = self.post_comment(key, body)
+            status = "adopted" if already else "applied"
         with self.store.session() as session:
             apply_comment_record(session, record, comment_id, self.now)
-        self.done(item, "applied", key, note)
+        self.done(item, status, key, note)
+
+
+class _Refused(Exception):
+    """An item that must not be applied now (an escalation step whose predecessor is missing)."""
 
 
 def apply_plan(
@@ -234,25 +435,31 @@ def apply_plan(
     approved: Iterable[str] | None = None,
     now: datetime | None = None,
     verify_before_create: bool = True,
-    max_create_rounds: int = 3,
+    sleep: Callable[[float], None] | None = None,
 ) -> ApplyResult:
     """Apply ``plan`` (only the ``approved`` item ids when given) and return each item's result.
 
-    Items fail one by one (the error is in the result, the ledger keeps its previous state, the next run
-    plans the item again); nothing here raises for a single item's Jira error.
+    Items fail or wait one by one (the error or reason is in the result, the ledger keeps its previous
+    state, the next run plans the item again); nothing here raises for a single item's Jira error.
+    ``sleep`` is the confirmation poller's (tests pass a fake one).
     """
     plan = plan.subset(set(approved) if approved is not None else None)
-    applier = _Applier(client, store, plan, settings, now or datetime.now(UTC))
-    creates = [item for item in plan.items if item.op == "create_ticket"]
-    applier.create(creates, verify=verify_before_create, max_rounds=max_create_rounds)
+    confirmer = Confirmer(settings.actions.confirm, **({"sleep": sleep} if sleep is not None else {}))
+    applier = _Applier(client, store, plan, settings, now or datetime.now(UTC), confirmer)
+    applier.create([item for item in plan.items if item.op == "create_ticket"], verify=verify_before_create)
+    chains: dict[str, list[PlanItem]] = {}
     for item in plan.items:
         if item.op == "create_ticket":
             continue
-        try:
-            if item.comment_record is not None:
+        if item.comment_record is not None:
+            try:
                 applier.kept_comment(item)
-            else:
-                applier.ticket(item)
-        except JiraHTTPError as exc:
-            applier.fail(item, exc)
+            except Pending as exc:
+                applier.pending(item, str(exc))
+            except JiraHTTPError as exc:
+                applier.fail(item, exc)
+            continue
+        chains.setdefault(item.target or item.id, []).append(item)
+    for items in chains.values():
+        applier.ticket_chain(items)
     return applier.result

@@ -153,6 +153,13 @@ def update_payload(content: TicketContent, *, target: JiraTarget) -> dict[str, A
     }
 
 
+def step_purpose(step: str, cycle: int) -> str:
+    """The marker purpose of a ticket's step comment: unique per ticket, step and open/resolve cycle
+    (``escalation-2.c0``; after the first reopen ``reopen.c1``, ``escalation-1.c1`` ...), so a comment
+    found on the ticket proves that exactly this step was posted, whatever its day-dependent text."""
+    return f"{step}.c{cycle}"
+
+
 def comment_body(blocks: list[Block], purpose: str, target: JiraTarget) -> tuple[str | dict[str, Any], str]:
     """The comment body with its marker line, and the hash the marker carries (of the wiki rendering, so
     the hash is the same whichever format is posted)."""

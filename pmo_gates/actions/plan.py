@@ -22,6 +22,7 @@ PlanOp = Literal[
     "reopen",
     "post_gate_comment",
     "update_gate_comment",
+    "sync_property",
 ]
 OPS: tuple[str, ...] = PlanOp.__args__  # type: ignore[attr-defined]
 
@@ -65,7 +66,8 @@ class PlanItem(BaseModel):
     into ``POST /issue/bulk``; for ``update_ticket`` the ``PUT /issue/{key}`` body; for comments
     ``{"body": ...}``; ``resolve``/``reopen`` carry ``comment`` and ``transition_to`` (a status category,
     the transition id being looked up on the ticket when applied) and ``reopen`` also ``fields``;
-    ``escalate`` carries ``comment`` and/or ``fields`` (priority, assignee).
+    ``escalate`` carries ``comment`` and/or ``fields`` (priority, assignee); ``sync_property`` rewrites the
+    ``pmo-gates`` entity property from the ledger when Jira's copy is stale (a property write that failed).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")

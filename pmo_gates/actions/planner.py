@@ -27,7 +27,7 @@ from sqlalchemy import select
 
 from pmo_gates.actions import payloads as P
 from pmo_gates.actions.escalation import days_overdue, ordered, steps_due
-from pmo_gates.actions.ledger import load_comments, load_tickets, property_for_record
+from pmo_gates.actions.ledger import load_comments, load_tickets, property_for_record, property_value
 from pmo_gates.actions.plan import CommentRecord, LedgerRecord, Plan, PlanItem
 from pmo_gates.actions.reconcile import JiraState
 from pmo_gates.actions.requests import ActionRequest, CommentRequest
@@ -38,7 +38,15 @@ from pmo_gates.review.render import gate_comment_blocks
 from pmo_gates.store import Store
 from pmo_gates.store.models import ActionTicket, Project
 
-ORDER = {"create_ticket": 0, "update_ticket": 1, "reopen": 2, "resolve": 3, "escalate": 4, "comment": 5}
+ORDER = {
+    "create_ticket": 0,
+    "update_ticket": 1,
+    "reopen": 2,
+    "resolve": 3,
+    "escalate": 4,
+    "sync_property": 5,
+    "comment": 6,
+}
 
 
 class _Known:
@@ -99,7 +107,25 @@ class _Planner:
 
     # --- tickets -----------------------------------------------------------------------------------------
 
-    def ticket(self, request: ActionRequest, known: _Known) -> None:
+    def ticket(self, request: ActionRequest, known: _Known, row: ActionTicket | None, remote: Any) -> None:
+        planned = len(self.plan.items)
+        self._ticket(request, known)
+        if len(self.plan.items) == planned and row is not None and row.ticket_key and remote is not None:
+            # Nothing else to write: still mirror the ledger if Jira's property is stale (a failed write).
+            value = property_value(row)
+            if remote.metadata != value:
+                self.add(
+                    id=f"property:{request.fingerprint}",
+                    op="sync_property",
+                    target=row.ticket_key,
+                    reason="the ticket's pmo-gates property is behind the ledger (an earlier write failed)",
+                    project_key=request.project_key,
+                    fingerprint=request.fingerprint,
+                    rule_id=request.rule_id,
+                    payload={"property": value},
+                )
+
+    def _ticket(self, request: ActionRequest, known: _Known) -> None:
         base = {
             "project_key": request.project_key,
             "fingerprint": request.fingerprint,
@@ -108,7 +134,9 @@ class _Planner:
         }
         if request.status == "passing":
             if known.key and known.state == "open":
-                body, _ = P.comment_body(P.resolve_blocks(request, self.today), "resolve", self.target)
+                body, _ = P.comment_body(
+                    P.resolve_blocks(request, self.today), P.step_purpose("resolve", known.reopen_count), self.target
+                )
                 self.add(
                     id=f"resolve:{request.fingerprint}",
                     op="resolve",
@@ -147,7 +175,8 @@ class _Planner:
         if known.state != "open" or known.closed_in_jira:
             why = "closed in Jira while the rule still fails" if known.state == "open" else "the problem is back"
             content = self.content(request, fresh_due, 0)
-            body, _ = P.comment_body(P.reopen_blocks(request, self.today, why), "reopen", self.target)
+            purpose = P.step_purpose("reopen", known.reopen_count + 1)
+            body, _ = P.comment_body(P.reopen_blocks(request, self.today, why), purpose, self.target)
             self.add(
                 id=f"reopen:{request.fingerprint}",
                 op="reopen",
@@ -194,7 +223,8 @@ class _Planner:
             blocks = P.escalation_blocks(
                 action, overdue=overdue, due=due, lead=lead, priority=step.priority, target=self.target
             )
-            body, _ = P.comment_body(blocks, f"escalation-{index + 1}", self.target)
+            purpose = P.step_purpose(f"escalation-{index + 1}", known.reopen_count)
+            body, _ = P.comment_body(blocks, purpose, self.target)
             payload: dict[str, Any] = {"comment": body}
             if action == "raise_priority" and step.priority:
                 payload["fields"] = {"priority": {"name": step.priority}}
@@ -319,7 +349,8 @@ def plan_actions(
         remote = jira_state.tickets.get(fingerprint) if jira_state is not None else None
         if request.rollout != "mandatory" and remote is None and fingerprint not in rows:
             continue  # a passing advisory/shadow rule never had a ticket
-        planner.ticket(request, _Known(rows.get(fingerprint), remote))
+        row = rows.get(fingerprint)
+        planner.ticket(request, _Known(row, remote), row, remote)
     for review in sorted(review_list, key=lambda r: r.project_key):
         if not review.anchor_issue_key:
             planner.plan.warnings.append(f"{review.project_key}: no anchor issue; gate-review comment skipped")

@@ -103,6 +103,8 @@ class ActionsRun(BaseModel):
             "create_calls": self.applied.create_calls if self.applied else 0,
             "tickets": sorted({r.ticket_key for r in applied if r.ticket_key and r.status != "failed"}),
             "failed": [r.model_dump() for r in applied if r.status == "failed"],
+            "pending": [r.model_dump() for r in applied if r.status == "pending"],
+            "confirm_seconds": round(self.applied.confirm_seconds, 3) if self.applied else 0.0,
             "warnings": self.plan.warnings,
         }
 

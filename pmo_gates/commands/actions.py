@@ -69,6 +69,8 @@ def print_run(run: Any, as_json: bool, extra: dict[str, Any] | None = None) -> i
             out.print(f"applied: {run.applied.counts()}; create calls: {run.applied.create_calls}")
             for failure in run.applied.failed:
                 out.print(f"[red]failed[/red] {failure.id}: {failure.error}", highlight=False)
+            for waiting in run.applied.pending:  # Jira's state unknown: the next run finishes these
+                out.print(f"[yellow]pending[/yellow] {waiting.id}: {waiting.note}", highlight=False)
     return 1 if run.applied is not None and run.applied.failed else 0
 
 

@@ -4,7 +4,9 @@ A rule matches requests by method and path regex, counts the matching requests i
 the ``nth`` one, on every ``every``-th one, or on all of them, at most ``count`` times. When it fires the
 sandbox waits ``delay`` seconds (or a random time up to ``delay_max``) and then answers ``status`` (429 with
 Retry-After and X-RateLimit-* headers like Cloud's rate limiter, any 5xx, with or without Retry-After),
-drops the connection without a response (``drop``), or serves normally after the delay.
+drops the connection without a response (``drop``), or serves normally after the delay. With
+``after=True`` the request is carried out first and the fault applies to its answer: a create that Jira
+made but whose response was lost (``drop``) or replaced by a gateway error (``status``), or answered late.
 
 Examples::
 
@@ -12,6 +14,7 @@ Examples::
     sb.faults.add(FaultRule.rate_limit(count=20, retry_after=1))               # a 429 storm
     sb.faults.add(FaultRule(method="POST", path=r"/issue$", status=503))       # every create fails
     sb.faults.add(FaultRule(delay=0.5, delay_max=2.0, count=10))               # slow responses
+    sb.faults.add(FaultRule(method="POST", path=r"/comment$", after=True, drop=True))  # acted, answer lost
 
 Rules are also managed over HTTP under ``/_sandbox/faults`` (see ``admin.py``).
 """
@@ -45,6 +48,7 @@ class FaultRule(BaseModel):
     delay: float = Field(default=0.0, ge=0, description="seconds to wait before answering")
     delay_max: float | None = Field(default=None, ge=0, description="wait a random time in [delay, delay_max]")
     drop: bool = Field(default=False, description="close the connection without a response")
+    after: bool = Field(default=False, description="carry the request out first, then delay/drop/answer status")
 
     @field_validator("method")
     @classmethod
@@ -108,6 +112,7 @@ class FaultAction(BaseModel):
     rule_id: int
     delay: float
     drop: bool
+    after: bool = False
     status: int | None
     headers: dict[str, str]
     body: dict[str, Any] | None
@@ -202,6 +207,7 @@ class FaultSet:
             rule_id=chosen.id,
             delay=delay,
             drop=rule.drop,
+            after=rule.after,
             status=rule.status,
             headers={**self._status_headers(rule), **rule.headers},
             body=rule.body if rule.body is not None else _error_body(rule.status),

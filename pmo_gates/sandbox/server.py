@@ -25,6 +25,7 @@ import json
 import logging
 import re
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -230,6 +231,12 @@ class _HTTPServer(ThreadingHTTPServer):
             else:
                 self._open.discard(connection)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up (read timeout) or died (kill -9) resets its connection: not a sandbox error.
+        if isinstance(sys.exc_info()[1], ConnectionResetError | BrokenPipeError):
+            return
+        super().handle_error(request, client_address)
+
     def close_connections(self) -> None:
         """End kept-alive connections, so no client keeps talking to a stopped sandbox."""
         with self._open_lock:
@@ -331,6 +338,8 @@ class _Handler(BaseHTTPRequestHandler):
     ) -> tuple[Reply | None, str]:
         """The reply to send, or None to drop the connection without one."""
         fault = sb.faults.decide(method, path)
+        # after=True: Jira acts, then the answer is slow, lost or replaced (a gateway timing out behind it).
+        acted = self._answer_unfaulted(sb, method, path, query, raw) if fault is not None and fault.after else None
         if fault is not None:
             if fault.delay:
                 time.sleep(fault.delay)
@@ -338,6 +347,13 @@ class _Handler(BaseHTTPRequestHandler):
                 return None, "2"
             if fault.status is not None:
                 return Reply(fault.status, fault.body, dict(fault.headers), contract_exempt=True), "2"
+        if acted is not None:
+            return acted
+        return self._answer_unfaulted(sb, method, path, query, raw)
+
+    def _answer_unfaulted(
+        self, sb: SandboxServer, method: str, path: str, query: dict[str, list[str]], raw: bytes
+    ) -> tuple[Reply | None, str]:
         if not sb.authorized(self.headers.get("Authorization")):
             headers = {"WWW-Authenticate": 'Basic realm="pmo-gates sandbox"'}
             return Reply(401, {"errorMessages": [_UNAUTHORIZED], "errors": {}}, headers), "2"

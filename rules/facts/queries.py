@@ -2,7 +2,8 @@
 
 *Work issues* are the issues that make up a project's delivery scope: every issue of the project except
 its anchor issue (the one holding the PMO metadata), issues of the anchor issue type, risk-register
-entries, and the corrective-action tickets pmo-gates itself opened.
+entries, and the corrective-action tickets pmo-gates itself opened. Those are recognised by their
+``pmo-fp-`` label as well as by the ledger, so a fresh store (before the run adopts them) never counts them.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Date, Float, and_, case, cast, extract, func, select
+from sqlalchemy import ColumnElement, Date, Float, Text, and_, case, cast, extract, func, select
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import KeyedColumnElement
 
@@ -18,6 +19,9 @@ from pmo_gates.rules.facts.context import FactContext
 from pmo_gates.store.models import ActionTicket, Issue, Project
 
 DONE = "done"
+# Every ticket pmo-gates creates carries a ``pmo-fp-<fingerprint>`` label from its first instant (it is in
+# the create payload). Matched in the labels' JSON text: a quote, then the prefix, so ``my-pmo-fp-x`` is not.
+_OWN_TICKET_LABEL = '%"pmo-fp-%'
 
 
 def work_issue_criteria(ctx: FactContext, issue: Any = Issue, *, in_scope: bool = True) -> list[Any]:
@@ -31,6 +35,7 @@ def work_issue_criteria(ctx: FactContext, issue: Any = Issue, *, in_scope: bool 
         issue.issue_type.not_in(excluded_types),
         issue.key.not_in(anchors),
         issue.key.not_in(tickets),
+        ~func.coalesce(cast(issue.labels, Text), "").like(_OWN_TICKET_LABEL),
     ]
     if in_scope:
         criteria.insert(0, ctx.in_scope(issue.project_key))

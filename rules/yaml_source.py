@@ -17,6 +17,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from pmo_gates.rules.errors import RuleFileError
+from pmo_gates.rules.yaml_bounds import MAX_FILE_BYTES, check_events, number_problem
 
 Key = tuple[str | int, ...]
 Position = tuple[int, int]
@@ -58,25 +59,35 @@ class YamlDocument:
 
 
 def load_yaml(path: Path | str, text: str | None = None, *, name: str | None = None) -> YamlDocument | RuleFileError:
-    """Parse ``path`` (or ``text``), shown as ``name``; a syntax error comes back as a positioned error."""
+    """Parse ``path`` (or ``text``), shown as ``name``; a syntax error comes back as a positioned error.
+
+    The input is bounded (:mod:`pmo_gates.rules.yaml_bounds`): size, nesting, number of values, no
+    aliases, finite numbers of sane length. Messages never quote the file's content, which may not be
+    ours (a secret file passed by mistake).
+    """
     name = name or str(path)
     if text is None:
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            return RuleFileError(path=name, line=1, col=1, message=f"cannot read file: {exc}")
+        text_or_error = read_bounded(path, name)
+        if isinstance(text_or_error, RuleFileError):
+            return text_or_error
+        text = text_or_error
+    elif len(text) > MAX_FILE_BYTES:
+        return RuleFileError(path=name, line=1, col=1, message=_TOO_BIG)
     # Composing (not loading) keeps every node's position; the safe C parser is ~6x faster than the
     # round-trip one, and we build plain values ourselves.
     yaml = YAML(typ="safe", pure=False)
     try:
+        refusal = check_events(yaml.parse(text))
+        if refusal is not None:
+            return RuleFileError(path=name, line=refusal.line + 1, col=refusal.column + 1, message=refusal.message)
         root = yaml.compose(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
         problem = " ".join(part for part in (exc.context, exc.problem) if part)
         return RuleFileError(path=name, line=line, col=col, message=f"YAML syntax error: {problem}")
-    except YAMLError as exc:
-        return RuleFileError(path=name, line=1, col=1, message=f"YAML syntax error: {exc}")
+    except YAMLError:  # e.g. a control character: the reader's message would quote the text
+        return RuleFileError(path=name, line=1, col=1, message="not a YAML text file (control characters)")
     document = YamlDocument(path=name, text=text, data=None)
     document.values[()] = (1, 1)
     if root is None:
@@ -88,6 +99,28 @@ def load_yaml(path: Path | str, text: str | None = None, *, name: str | None = N
         line, col = exc.node.start_mark.line + 1, exc.node.start_mark.column + 1
         return RuleFileError(path=name, line=line, col=col, message=str(exc))
     return document
+
+
+_TOO_BIG = f"file is larger than {MAX_FILE_BYTES:,} bytes"
+
+
+def read_bounded(path: Path | str, name: str) -> str | RuleFileError:
+    """The file's UTF-8 text, reading at most one byte past the size bound."""
+    try:
+        with Path(path).open("rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        return RuleFileError(
+            path=name, line=1, col=1, message=f"cannot read file: {exc.strerror or type(exc).__name__}"
+        )
+    if len(raw) > MAX_FILE_BYTES:
+        return RuleFileError(path=name, line=1, col=1, message=_TOO_BIG)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        return RuleFileError(path=name, line=line, col=col, message="not a UTF-8 text file")
 
 
 class _NodeError(ValueError):
@@ -122,10 +155,28 @@ def _plain(node: Node, key: Key, document: YamlDocument, constructor: Any) -> An
         return items
     if node.tag not in SCALAR_TAGS:
         raise _NodeError(node, f"YAML tag {node.tag} is not supported")
-    value = constructor.construct_object(node, deep=True)
+    problem = number_problem(node.tag, str(node.value), None)  # before int() meets 5,000 digits
+    if problem is not None:
+        raise _NodeError(node, problem)
+    try:
+        value = constructor.construct_object(node, deep=True)
+    except (ValueError, OverflowError, ArithmeticError, YAMLError) as exc:  # e.g. 2024-13-45, a 5,000-digit int
+        raise _NodeError(node, _invalid(node.tag, exc)) from None
+    problem = number_problem(node.tag, str(node.value), value)
+    if problem is not None:
+        raise _NodeError(node, problem)
     if isinstance(value, dt.datetime):
         return value.replace(tzinfo=None)
     return value
+
+
+def _invalid(tag: str, exc: Exception) -> str:
+    kind = tag.rsplit(":", 1)[-1]
+    return (
+        f"not a valid {kind}"
+        if kind in ("int", "float", "timestamp", "bool")
+        else f"invalid value ({type(exc).__name__})"
+    )
 
 
 def _flow_position(lines: list[str], line: int, col: int, offset: int, quote: str) -> Position:

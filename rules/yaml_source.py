@@ -155,16 +155,17 @@ def _plain(node: Node, key: Key, document: YamlDocument, constructor: Any) -> An
         return items
     if node.tag not in SCALAR_TAGS:
         raise _NodeError(node, f"YAML tag {node.tag} is not supported")
+    where = ".".join(str(part) for part in key) + ": " if key else ""
     problem = number_problem(node.tag, str(node.value), None)  # before int() meets 5,000 digits
     if problem is not None:
-        raise _NodeError(node, problem)
+        raise _NodeError(node, where + problem)
     try:
         value = constructor.construct_object(node, deep=True)
     except (ValueError, OverflowError, ArithmeticError, YAMLError) as exc:  # e.g. 2024-13-45, a 5,000-digit int
-        raise _NodeError(node, _invalid(node.tag, exc)) from None
+        raise _NodeError(node, where + _invalid(node.tag, exc)) from None
     problem = number_problem(node.tag, str(node.value), value)
     if problem is not None:
-        raise _NodeError(node, problem)
+        raise _NodeError(node, where + problem)
     if isinstance(value, dt.datetime):
         return value.replace(tzinfo=None)
     return value

@@ -76,9 +76,9 @@ def read_file(document: YamlDocument, actions: ActionRegistry) -> tuple[FileCont
             errors.append(document.error(key, f"setting name {name!r} must be snake_case", at_key=True))
         elif not isinstance(value, bool | int | float | str | dt.date) or isinstance(value, dt.datetime):
             errors.append(document.error(key, f"setting {name!r} must be a number, string, bool or date"))
-        elif (problem := setting_problem(value)) is not None:
-            errors.append(document.error(key, f"setting {name!r} {problem}"))
         else:
+            if (problem := setting_problem(value)) is not None:  # still known: no 'unknown setting' echo
+                errors.append(document.error(key, f"setting {name!r} {problem}"))
             content.settings[name] = (_SETTING.validate_python(value), key)
     for section, model in (("rules", RuleSpec), ("gates", GateSpec), ("waivers", Waiver)):
         items = data.get(section)

@@ -7,20 +7,16 @@ expression) to its place in the file, for plain, quoted and block scalars.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from pmo_gates.rules.errors import RuleFileError
-from pmo_gates.rules.yaml_bounds import MAX_FILE_BYTES, check_events, number_problem
-
-Key = tuple[str | int, ...]
-Position = tuple[int, int]
+from pmo_gates.rules.yaml_bounds import MAX_FILE_BYTES
+from pmo_gates.rules.yaml_events import Key, Position, YamlRefusal, build
 
 
 @dataclass
@@ -73,14 +69,13 @@ def load_yaml(path: Path | str, text: str | None = None, *, name: str | None = N
         text = text_or_error
     elif len(text) > MAX_FILE_BYTES:
         return RuleFileError(path=name, line=1, col=1, message=_TOO_BIG)
-    # Composing (not loading) keeps every node's position; the safe C parser is ~6x faster than the
-    # round-trip one, and we build plain values ourselves.
-    yaml = YAML(typ="safe", pure=False)
+    yaml = YAML(typ="safe", pure=False)  # the C parser: events are cheap
+    document = YamlDocument(path=name, text=text, data=None)
+    document.values[()] = (1, 1)
     try:
-        refusal = check_events(yaml.parse(text))
-        if refusal is not None:
-            return RuleFileError(path=name, line=refusal.line + 1, col=refusal.column + 1, message=refusal.message)
-        root = yaml.compose(text)
+        document.data = build(yaml.parse(text), yaml.constructor, document.values, document.keys)
+    except YamlRefusal as exc:
+        return RuleFileError(path=name, line=exc.line, col=exc.col, message=exc.message)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
@@ -88,16 +83,6 @@ def load_yaml(path: Path | str, text: str | None = None, *, name: str | None = N
         return RuleFileError(path=name, line=line, col=col, message=f"YAML syntax error: {problem}")
     except YAMLError:  # e.g. a control character: the reader's message would quote the text
         return RuleFileError(path=name, line=1, col=1, message="not a YAML text file (control characters)")
-    document = YamlDocument(path=name, text=text, data=None)
-    document.values[()] = (1, 1)
-    if root is None:
-        return document
-    document.values[()] = (root.start_mark.line + 1, root.start_mark.column + 1)
-    try:
-        document.data = _plain(root, (), document, yaml.constructor)
-    except _NodeError as exc:
-        line, col = exc.node.start_mark.line + 1, exc.node.start_mark.column + 1
-        return RuleFileError(path=name, line=line, col=col, message=str(exc))
     return document
 
 
@@ -121,63 +106,6 @@ def read_bounded(path: Path | str, name: str) -> str | RuleFileError:
         line = raw.count(b"\n", 0, exc.start) + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         return RuleFileError(path=name, line=line, col=col, message="not a UTF-8 text file")
-
-
-class _NodeError(ValueError):
-    def __init__(self, node: Node, message: str) -> None:
-        super().__init__(message)
-        self.node = node
-
-
-SCALAR_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")}
-
-
-def _plain(node: Node, key: Key, document: YamlDocument, constructor: Any) -> Any:
-    """Composed nodes to plain Python, recording every key's and value's position on the way."""
-    if isinstance(node, MappingNode):
-        out: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, ScalarNode):
-                raise _NodeError(key_node, "mapping keys must be plain names")
-            name = str(key_node.value)
-            if name in out:
-                raise _NodeError(key_node, f"YAML syntax error: duplicate key {name!r}")
-            child = (*key, name)
-            document.keys[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            document.values[child] = (value_node.start_mark.line + 1, value_node.start_mark.column + 1)
-            out[name] = _plain(value_node, child, document, constructor)
-        return out
-    if isinstance(node, SequenceNode):
-        items = []
-        for index, item in enumerate(node.value):
-            document.values[(*key, index)] = (item.start_mark.line + 1, item.start_mark.column + 1)
-            items.append(_plain(item, (*key, index), document, constructor))
-        return items
-    if node.tag not in SCALAR_TAGS:
-        raise _NodeError(node, f"YAML tag {node.tag} is not supported")
-    where = ".".join(str(part) for part in key) + ": " if key else ""
-    problem = number_problem(node.tag, str(node.value), None)  # before int() meets 5,000 digits
-    if problem is not None:
-        raise _NodeError(node, where + problem)
-    try:
-        value = constructor.construct_object(node, deep=True)
-    except (ValueError, OverflowError, ArithmeticError, YAMLError) as exc:  # e.g. 2024-13-45, a 5,000-digit int
-        raise _NodeError(node, where + _invalid(node.tag, exc)) from None
-    problem = number_problem(node.tag, str(node.value), value)
-    if problem is not None:
-        raise _NodeError(node, where + problem)
-    if isinstance(value, dt.datetime):
-        return value.replace(tzinfo=None)
-    return value
-
-
-def _invalid(tag: str, exc: Exception) -> str:
-    kind = tag.rsplit(":", 1)[-1]
-    return (
-        f"not a valid {kind}"
-        if kind in ("int", "float", "timestamp", "bool")
-        else f"invalid value ({type(exc).__name__})"
-    )
 
 
 def _flow_position(lines: list[str], line: int, col: int, offset: int, quote: str) -> Position:

@@ -28,6 +28,7 @@ from typing import Any
 
 from pmo_gates.connectors.client import JiraClient
 from pmo_gates.connectors.errors import JiraHTTPError
+from pmo_gates.connectors.jql_bound import jql_bound_problem
 from pmo_gates.connectors.mapping import parse_jira_datetime
 
 ORDER = "ORDER BY updated ASC, key ASC"
@@ -48,6 +49,9 @@ def scope_jql(projects: Sequence[str], extra: str | None) -> str:
     if projects:
         parts.append(f"project in ({', '.join(quote(p) for p in projects)})")
     if extra:
+        problem = jql_bound_problem(extra)
+        if problem is not None:  # also checked at config load; this keeps the guarantee local
+            raise ValueError(f"portfolio.jql {problem}")
         parts.append(f"({extra})")
     if not parts:
         raise ValueError("the portfolio needs projects or JQL to bound the search")

@@ -7,16 +7,20 @@ into ``SecretStr`` values so they cannot leak through repr, logs or errors.
 from __future__ import annotations
 
 import os
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from cronsim import CronSim, CronSimError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError
 
+from pmo_gates.connectors.jql_bound import jql_bound_problem
 from pmo_gates.reports.options import ReportOptions
+from pmo_gates.rules.errors import RuleFileError
 from pmo_gates.rules.facts.context import FactParams, FactThresholds
+from pmo_gates.rules.registry import closest
+from pmo_gates.rules.yaml_source import YamlDocument, load_yaml, read_bounded
 
 DEFAULT_CONFIG = Path("pmo-gates.yaml")
 
@@ -26,7 +30,7 @@ class ConfigError(Exception):
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class JiraAuth(_Model):
@@ -42,17 +46,17 @@ class JiraAuth(_Model):
 
 class RetryConfig(_Model):
     max_attempts: int = Field(6, ge=1, le=20, description="Attempts per request, first one included.")
-    max_total_seconds: float = Field(180, gt=0, description="Give up once retrying has taken this long.")
-    max_wait_seconds: float = Field(60, gt=0, description="Longest single wait (a longer Retry-After fails).")
-    initial_wait_seconds: float = Field(1, gt=0)
+    max_total_seconds: float = Field(180, gt=0, le=86400, description="Give up once retrying has taken this long.")
+    max_wait_seconds: float = Field(60, gt=0, le=3600, description="Longest single wait (a longer Retry-After fails).")
+    initial_wait_seconds: float = Field(1, gt=0, le=600)
 
 
 class JiraConfig(_Model):
     url: str = Field(..., description="Base URL, e.g. https://example.atlassian.net")
     flavour: Literal["auto", "cloud", "dc"] = Field("auto", description="auto reads serverInfo.deploymentType")
     auth: JiraAuth = JiraAuth()
-    connect_timeout: float = Field(10, gt=0)
-    read_timeout: float = Field(60, gt=0)
+    connect_timeout: float = Field(10, gt=0, le=600)
+    read_timeout: float = Field(60, gt=0, le=3600)
     page_size: int = Field(100, ge=1, le=5000, description="Issues per search page.")
     retry: RetryConfig = RetryConfig()
     markup: Literal["wiki", "adf"] = Field(
@@ -83,6 +87,14 @@ class PortfolioConfig(_Model):
     anchor_issue_type: str = Field(
         "Project", description="Issue type of the one issue per project holding PMO metadata."
     )
+
+    @field_validator("jql")
+    @classmethod
+    def _jql_stays_in_bound(cls, value: str | None) -> str | None:
+        problem = jql_bound_problem(value) if value else None
+        if problem is not None:
+            raise ValueError(problem)
+        return value
 
     @model_validator(mode="after")
     def _some_scope(self) -> PortfolioConfig:
@@ -119,7 +131,7 @@ class DatabaseConfig(_Model):
 class SyncConfig(_Model):
     overlap_minutes: int = Field(5, ge=0, le=1440, description="Re-read this much before the watermark.")
     sync_worklogs: bool = True
-    full_sync_every_days: int = Field(7, ge=1, description="Reconcile deletions with a full sync this often.")
+    full_sync_every_days: int = Field(7, ge=1, le=365, description="Reconcile deletions with a full sync this often.")
 
 
 class RulesConfig(_Model):
@@ -172,6 +184,48 @@ class ScheduleConfig(_Model):
     delay_root_cause: str = "0 8 1 * *"
     portfolio_report: str = "0 9 * * 1"
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("not an IANA time zone (e.g. UTC, Europe/Paris, America/New_York)") from None
+        return value
+
+    @field_validator("*")
+    @classmethod
+    def _cron(cls, value: str, info: Any) -> str:
+        if info.field_name != "timezone":
+            problem = cron_problem(value)
+            if problem is not None:
+                raise ValueError(problem)
+        return value
+
+
+# croniter (Prefect's parser) reads these; cronsim wants the five fields they stand for.
+CRON_NICKNAMES = {
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+    "@monthly": "0 0 1 * *",
+    "@weekly": "0 0 * * 0",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
+    "@hourly": "0 * * * *",
+}
+
+
+def cron_problem(expression: str) -> str | None:
+    """Why Prefect would refuse ``expression`` as a cron schedule, or None."""
+    # Prefect refuses croniter's random (R) and hashed (H) forms; cronsim reads the standard ones.
+    if any(part.upper() in ("R", "H") or part.upper().startswith("H(") for part in expression.split()):
+        return "random (R) and hashed (H) cron forms are not supported"
+    try:
+        CronSim(CRON_NICKNAMES.get(expression.strip().lower(), expression), datetime(2000, 1, 1))
+    except (CronSimError, ValueError):
+        return "not a cron expression (five fields: minute hour day-of-month month day-of-week)"
+    return None
+
 
 class TimeoutConfig(_Model):
     """Longest a flow run may take, in seconds, per flow (the keys of ``schedules``). A run past it fails as
@@ -221,40 +275,39 @@ class Settings(_Model):
         )
 
 
-def _line_of(data: Any, loc: tuple[Any, ...]) -> int | None:
-    """Line (1-based) of the deepest key in ``loc`` that ruamel kept a position for."""
-    line = None
-    node = data
-    for part in loc:
-        try:
-            if isinstance(part, str) and hasattr(node, "lc") and part in node:
-                line = node.lc.key(part)[0] + 1
-            elif isinstance(part, int) and hasattr(node, "lc") and part < len(node):
-                line = node.lc.item(part)[0] + 1
-            node = node[part]
-        except (KeyError, IndexError, TypeError, AttributeError):
-            break
-    return line
+def _line_of(document: YamlDocument, loc: tuple[Any, ...]) -> int | None:
+    """Line (1-based) of the deepest key (or list item) in ``loc`` written in the file."""
+    for size in range(len(loc), 0, -1):
+        prefix = loc[:size]
+        if prefix in document.keys:
+            return document.keys[prefix][0]
+        if isinstance(prefix[-1], int) and prefix in document.values:
+            return document.values[prefix][0]
+    return None
 
 
 def parse_settings(text: str, source: str = "<config>") -> Settings:
-    yaml = YAML(typ="rt")
-    try:
-        data = yaml.load(text) or {}
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
-        raise ConfigError(f"{where}: YAML syntax error: {exc.problem}") from None
+    # The rule files' bounded reader: no aliases, bounded size, depth and numbers, finite floats.
+    document = load_yaml(source, text, name=source)
+    if isinstance(document, RuleFileError):
+        raise ConfigError(str(document))
+    data = document.data if document.data is not None else {}
     if not isinstance(data, dict):
         raise ConfigError(f"{source}:1: the config must be a mapping of keys")
+    sections = list(Settings.model_fields)
+    if data and not any(name in sections or closest(name, sections) for name in data):
+        # Maybe not a config at all (a secrets file passed by mistake): quote none of its keys.
+        raise ConfigError(
+            f"{source}:1: not a pmo-gates config: none of its top-level keys is one of {', '.join(sections)}"
+        )
     try:
-        return Settings.model_validate(_plain(data))
+        return Settings.model_validate(data)
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
             loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
             key = ".".join(str(p) for p in loc) or "(top level)"
-            line = _line_of(data, loc)
+            line = _line_of(document, loc)
             where = f"{source}:{line}" if line else source
             message = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
@@ -263,18 +316,11 @@ def parse_settings(text: str, source: str = "<config>") -> Settings:
         raise ConfigError("\n".join(lines)) from None
 
 
-def _plain(node: Any) -> Any:
-    if isinstance(node, dict):
-        return {str(k): _plain(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_plain(v) for v in node]
-    return node
-
-
 def load_settings(path: Path | str | None = None) -> Settings:
     path = Path(path) if path else DEFAULT_CONFIG
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found (pass --config or create it)") from None
+    if not path.exists():
+        raise ConfigError(f"{path}: config file not found (pass --config or create it)")
+    text = read_bounded(path, str(path))
+    if isinstance(text, RuleFileError):
+        raise ConfigError(str(text))
     return parse_settings(text, str(path))

@@ -7,6 +7,7 @@ others, and the good ones still reach phase 2 (semantic checks) for their own er
 from __future__ import annotations
 
 import datetime as dt
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from pmo_gates.rules.actions import Action, ActionRegistry
 from pmo_gates.rules.errors import RuleFileError
+from pmo_gates.rules.expr.limits import MAX_NUMBER, MAX_STRING_CHARS
 from pmo_gates.rules.models import GateSpec, Pack, RuleFile, RuleSpec, SettingValue, Waiver
 from pmo_gates.rules.registry import closest, did_you_mean
 from pmo_gates.rules.yaml_source import Key, YamlDocument
@@ -52,6 +54,10 @@ def read_file(document: YamlDocument, actions: ActionRegistry) -> tuple[FileCont
         return content, [document.error((), f"expected a mapping at the top, got {_kind(data)}")]
     if data.get("kind", "rules") != "rules":
         return content, [document.error(("kind",), f"not a rule file (kind: {data['kind']}); expected kind: rules")]
+    if not any(name in SECTIONS or closest(str(name), SECTIONS) for name in data):  # not ours: quote nothing
+        return content, [
+            document.error((), f"not a rule file: none of its top-level keys is one of {', '.join(SECTIONS)}")
+        ]
     for name in data:
         if name not in SECTIONS:
             errors.append(document.error((name,), _unknown_key(name, SECTIONS), at_key=True))
@@ -71,6 +77,8 @@ def read_file(document: YamlDocument, actions: ActionRegistry) -> tuple[FileCont
         elif not isinstance(value, bool | int | float | str | dt.date) or isinstance(value, dt.datetime):
             errors.append(document.error(key, f"setting {name!r} must be a number, string, bool or date"))
         else:
+            if (problem := setting_problem(value)) is not None:  # still known: no 'unknown setting' echo
+                errors.append(document.error(key, f"setting {name!r} {problem}"))
             content.settings[name] = (_SETTING.validate_python(value), key)
     for section, model in (("rules", RuleSpec), ("gates", GateSpec), ("waivers", Waiver)):
         items = data.get(section)
@@ -105,6 +113,19 @@ def read_file(document: YamlDocument, actions: ActionRegistry) -> tuple[FileCont
             )
         )
     return content, errors
+
+
+def setting_problem(value: Any) -> str | None:
+    """A setting is a named literal: the bounds of literals in expressions apply (finite, not huge)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return "must be a finite number (.nan and .inf are not numbers a rule can compare with)"
+    if isinstance(value, int | float) and abs(value) > MAX_NUMBER:
+        return f"is larger than {MAX_NUMBER:g}"
+    if isinstance(value, str) and len(value) > MAX_STRING_CHARS:
+        return f"is longer than {MAX_STRING_CHARS} characters"
+    return None
 
 
 def _locate(parsed: BaseModel, document: YamlDocument, key: Key) -> None:

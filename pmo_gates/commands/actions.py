@@ -16,6 +16,7 @@ from rich.console import Console
 from pmo_gates.config import DEFAULT_CONFIG, ConfigError, Settings, load_settings
 from pmo_gates.connectors.errors import JiraConfigError, JiraConnectorError
 from pmo_gates.store import Store, safe_url
+from pmo_gates.store.db import store_problem
 
 
 def with_jira(config: Path, run: Callable[[Settings, Store, Any], int]) -> int:
@@ -35,7 +36,7 @@ def with_jira(config: Path, run: Callable[[Settings, Store, Any], int]) -> int:
     try:
         store = Store(settings.database_url())
     except Exception as exc:  # a driver error can hold the URL: print the safe form
-        err.print(f"[red]cannot open the store {safe_url(settings.database_url())}: {type(exc).__name__}[/red]")
+        err.print(f"[red]cannot open the store {safe_url(settings.database_url())}: {store_problem(exc)}[/red]")
         return 1
     client = None
     try:

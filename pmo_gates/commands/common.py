@@ -14,6 +14,7 @@ from pmo_gates.config import ConfigError, Settings, load_settings
 from pmo_gates.rca.yamlfile import PlaybookError
 from pmo_gates.rules.facts.compute import FactError
 from pmo_gates.store import Store, safe_url
+from pmo_gates.store.db import store_problem
 
 
 @contextmanager
@@ -29,7 +30,7 @@ def settings_and_store(config: Path, doing: str) -> Iterator[tuple[Settings, Sto
     try:
         store = Store(settings.database_url())
     except Exception as exc:  # a driver error can hold the URL: print the safe form
-        typer.echo(f"cannot open the store {safe_url(settings.database_url())}: {type(exc).__name__}", err=True)
+        typer.echo(f"cannot open the store {safe_url(settings.database_url())}: {store_problem(exc)}", err=True)
         raise typer.Exit(1) from None
     try:
         yield settings, store

@@ -21,6 +21,7 @@ from pmo_gates.connectors.connection import JiraConnection
 from pmo_gates.connectors.errors import JiraConfigError, JiraConnectorError
 from pmo_gates.connectors.sync import SyncProgress, SyncResult, sync_portfolio
 from pmo_gates.store import Store, safe_url
+from pmo_gates.store.db import store_problem
 
 
 def summary_table(result: SyncResult) -> Table:
@@ -53,7 +54,7 @@ def run_sync(config: Path, full: bool, as_json: bool) -> int:
     try:
         store = Store(settings.database_url())
     except Exception as exc:  # the message of a driver error can hold the URL: print the safe form
-        err.print(f"[red]cannot open the store {safe_url(settings.database_url())}: {type(exc).__name__}[/red]")
+        err.print(f"[red]cannot open the store {safe_url(settings.database_url())}: {store_problem(exc)}[/red]")
         return 1
     progress = Progress(
         SpinnerColumn(),

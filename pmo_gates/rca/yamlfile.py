@@ -15,7 +15,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from pmo_gates.rules.errors import RuleFileError
-from pmo_gates.rules.yaml_source import YamlDocument, load_yaml
+from pmo_gates.rules.registry import closest
+from pmo_gates.rules.yaml_source import YamlDocument, load_yaml, read_bounded
 
 M = TypeVar("M", bound=BaseModel)
 SemanticCheck = Callable[[Any, YamlDocument], list[RuleFileError]]
@@ -34,6 +35,10 @@ def parse_model(text: str, model: type[M], source: str, semantic: SemanticCheck 
         raise PlaybookError(str(document))
     if not isinstance(document.data, dict):
         raise PlaybookError(f"{source}:1:1: the file must be a mapping of keys")
+    sections = list(model.model_fields)
+    if document.data and not any(key in sections or closest(key, sections) for key in document.data):
+        # Maybe not a playbook at all (a secrets file passed by mistake): quote none of its keys.
+        raise PlaybookError(f"{source}:1:1: not a playbook: none of its top-level keys is one of {', '.join(sections)}")
     try:
         value = model.model_validate(document.data)
     except ValidationError as exc:
@@ -63,8 +68,12 @@ def _report(problems: list[RuleFileError]) -> str:
 
 
 def read_text(path: Path | str) -> str:
-    """The file's text; an unreadable file is a :class:`PlaybookError` naming it."""
+    """The file's text, bounded in size; an unreadable, binary or huge file is a :class:`PlaybookError`."""
     try:
-        return Path(path).read_text(encoding="utf-8")
+        Path(path).stat()
     except OSError as exc:
         raise PlaybookError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    text = read_bounded(path, str(path))
+    if isinstance(text, RuleFileError):
+        raise PlaybookError(str(text))
+    return text

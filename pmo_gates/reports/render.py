@@ -65,13 +65,22 @@ def write_charts(sections: Sequence[Section], out_dir: Path) -> tuple[list[Chart
     return charts, data
 
 
+# A spreadsheet runs a cell starting with one of these as a formula (=HYPERLINK(...), =cmd|...): Jira text
+# (summaries, names) is anyone's to write, so such cells get a leading apostrophe and stay text (OWASP).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+
+
 def csv_cell(value: Cell) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    text = "'" + value if value.startswith(FORMULA_START) and not _NUMBER.match(value) else value
     # One record per line, so the files stay friendly to line-based tools.
-    return str(value).replace("\r", " ").replace("\n", " ")
+    return text.replace("\r", " ").replace("\n", " ")
 
 
 def write_csv(tables: Sequence[Table], out_dir: Path) -> dict[str, Path]:

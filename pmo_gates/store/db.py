@@ -29,11 +29,26 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.close()
 
 
+class StoreLocationError(ValueError):
+    """The store's URL points where no database can be: the message names the place and the fix."""
+
+
+def store_problem(exc: Exception) -> str:
+    """What to print when the store cannot be opened: our own message, or only the type of a driver's
+    error (whose message can hold the URL and its password)."""
+    return str(exc) if isinstance(exc, StoreLocationError) else type(exc).__name__
+
+
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        # A typo in the path must not silently create a tree of folders and an empty store in it.
+        if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+            folder = Path(parsed.database).parent
+            if not folder.is_dir():
+                raise StoreLocationError(
+                    f"the folder {folder} of the SQLite database does not exist: create it, or fix database.url"
+                )
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

@@ -4,7 +4,7 @@ Nothing of the user's text reaches the output verbatim: fact names are validated
 into locals ``f_<name>``, literals go through ``repr`` (or become constants in the function's globals),
 operators come from a fixed table, and calls go to whitelisted helpers ``h_<name>``. Generated names
 never start with an underscore and never collide: ``f_`` facts, ``t<n>`` temporaries, ``k<n>``
-constants, ``h_`` helpers, ``facts_``/``today_`` parameters.
+constants, ``s_`` settings, ``h_`` helpers, ``facts_``/``today_`` parameters.
 """
 
 from __future__ import annotations
@@ -25,6 +25,12 @@ def fact_local(name: str) -> str:
     if not SAFE_NAME.match(name):  # the catalog already guarantees this; keep the guarantee local too
         raise ValueError(f"unsafe fact name {name!r}")
     return f"f_{name}"
+
+
+def setting_global(name: str) -> str:
+    if not SAFE_NAME.match(name):  # the lexer already guarantees this
+        raise ValueError(f"unsafe setting name {name!r}")
+    return f"s_{name}"
 
 
 @dataclass
@@ -89,10 +95,11 @@ class CodeGen:
         return fact_local(node.name)
 
     def _member(self, node: ast.Member) -> str:
-        value = node.value
-        if isinstance(value, bool | int | float | str):
-            return f"({value!r})"
-        return self.constant(value)
+        # By reference, never by pasting the value's text: a long string setting used in many rules
+        # would otherwise be copied into every generated function (280 uses of 2 MB = gigabytes).
+        name = setting_global(node.attr)
+        self.constants[name] = node.value
+        return name
 
     def _call(self, node: ast.Call) -> str:
         spec = self.functions.get(node.name)

@@ -24,6 +24,7 @@ MISTAKES = {
     "&": "use '&&' (or 'and')",
     "|": "use '||' (or 'or')",
 }
+DIGITS = "0123456789"  # str.isdigit() also accepts '²', '①', Arabic-Indic and full-width digits
 ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", "'": "'", '"': '"'}
 
 
@@ -44,8 +45,10 @@ def tokenize(source: str) -> list[Token]:
         ch = source[i]
         if ch in " \t\r\n":
             i += 1
-        elif ch.isdigit():
+        elif ch in DIGITS:
             i = _number(source, i, tokens)
+        elif ch.isdigit() or ch.isnumeric():
+            raise ExprError(f"{ch!r} (U+{ord(ch):04X}) is not an ASCII digit: write numbers with 0-9", source, i)
         elif ch in "'\"":
             i = _string(source, i, tokens)
         elif ch.isascii() and (ch.isalpha() or ch == "_"):
@@ -67,14 +70,14 @@ def tokenize(source: str) -> list[Token]:
 
 def _number(source: str, start: int, tokens: list[Token]) -> int:
     i, n = start, len(source)
-    while i < n and source[i].isdigit():
+    while i < n and source[i] in DIGITS:
         i += 1
-    is_float = i + 1 < n and source[i] == "." and source[i + 1].isdigit()
+    is_float = i + 1 < n and source[i] == "." and source[i + 1] in DIGITS
     if is_float:
         i += 1
-        while i < n and source[i].isdigit():
+        while i < n and source[i] in DIGITS:
             i += 1
-    if i < n and (source[i].isalpha() or source[i] == "_"):
+    if i < n and (source[i].isalnum() or source[i] == "_"):
         raise ExprError(f"malformed number {source[start : i + 1]!r}", source, start)
     text = source[start:i]
     if len(text) > MAX_NUMBER_CHARS:
@@ -106,6 +109,8 @@ def _string(source: str, start: int, tokens: list[Token]) -> int:
                 chars.append(ESCAPES[code])
                 i += 2
             elif code == "u" and _is_hex(source[i + 2 : i + 6]):
+                if 0xD800 <= int(source[i + 2 : i + 6], 16) <= 0xDFFF:  # half of a UTF-16 pair: no character
+                    raise ExprError(f"'\\u{source[i + 2 : i + 6]}' is not a character", source, i)
                 chars.append(chr(int(source[i + 2 : i + 6], 16)))
                 i += 6
             else:

@@ -232,8 +232,9 @@ def _statuses(client: JiraClient, warnings: list[str]) -> list[str]:
     except JiraConnectorError as exc:
         warnings.append(f"cannot read Jira's statuses ({exc}); changelog statuses are not checked")
         return []
-    names = [str(s["name"]) for s in listed if isinstance(s, dict) and s.get("name")] if isinstance(listed, list) else []
-    return sorted(set(names))
+    if not isinstance(listed, list):
+        return []
+    return sorted({str(s["name"]) for s in listed if isinstance(s, dict) and s.get("name")})
 
 
 def sync_portfolio(

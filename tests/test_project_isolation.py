@@ -4,6 +4,7 @@ judged."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import textwrap
 from datetime import date
@@ -14,17 +15,23 @@ from sqlalchemy import update
 from typer.testing import CliRunner
 
 from pmo_gates.cli import app
+from pmo_gates.reports import cost
+from pmo_gates.reports.build import build_reports
+from pmo_gates.review import render_gate_comment, review_portfolio
 from pmo_gates.rules.catalog import FactType
 from pmo_gates.rules.facts import FactRegistry, compute_facts
 from pmo_gates.rules.facts.compute import MAX_ISOLATION_RUNS, compute_fact_table
 from pmo_gates.sandbox import Snapshot, sample_portfolio_path
 from pmo_gates.store import Store
+from pmo_gates.store.data_errors import DataProblem, ProjectDataErrors
 from pmo_gates.store.models import Project
+from tests.fixtures_actions import facts, rule_set
 from tests.fixtures_connector import EMAIL, TOKEN
 from tests.fixtures_facts import TODAY, Portfolio, at
 from tests.fixtures_sync import project_keys, serve
 
 ENV = {"PMO_GATES_TEST_TOKEN": TOKEN}
+evaluate_module = importlib.import_module("pmo_gates.rules.evaluate")  # the package exports a function of that name
 
 
 def _evm_portfolio(store: Store, **bad: float) -> None:
@@ -169,3 +176,69 @@ def test_review_actions_and_report_judge_everyone_and_flag_the_bad_project(tmp_p
     assert {(r["project"], r["source"], r["field"]) for r in rows if r["source"] != "sync"} >= {(bad, "facts", "eac")}
     costs = {r["project"] for r in summary["tables"]["cost"]}
     assert bad in costs and len(costs) > 1
+
+
+# -- the review and the report ----------------------------------------------------------------------------
+
+
+def _reviewed_projects(store: Store) -> None:
+    p = Portfolio()
+    for key in ("ALPHA", "BETA"):
+        p.project(key, anchor=True)
+    p.issues[-1]["data_errors"] = ["story_points: -3 is negative (left out)"]  # BETA's anchor, as synced
+    p.save(store)
+
+
+def test_the_review_flags_each_projects_data_errors_and_the_comment_lists_them(store, tmp_path):
+    _reviewed_projects(store)
+    rules = rule_set(tmp_path)
+    failed = DataProblem(project_key="ALPHA", source="facts", key="ALPHA", field="eac", message="not a finite number")
+    result = review_portfolio(
+        store, rules, facts(ALPHA={}, BETA={}), today=TODAY, rules_hash=rules.digest, problems=[failed]
+    )
+    by_key = {r.project_key: r for r in result.reviews}
+    assert by_key["ALPHA"].data_errors.shown == [failed]
+    (synced,) = by_key["BETA"].data_errors.shown
+    assert (synced.source, synced.key, synced.field) == ("sync", "BETA-1", "story_points")
+    assert result.data_errors == {"ALPHA": by_key["ALPHA"].data_errors, "BETA": by_key["BETA"].data_errors}
+    assert by_key["BETA"].decision == "go"  # judged on what is valid
+    comment = render_gate_comment(by_key["BETA"]).replace("\\", "")  # unescaped wiki markup
+    assert "Data errors (1)" in comment and "BETA-1 story_points: -3 is negative (left out)" in comment
+    clean = by_key["ALPHA"].model_copy(update={"data_errors": ProjectDataErrors()})
+    assert "Data errors" not in render_gate_comment(clean)
+
+
+def test_a_project_whose_evaluation_fails_is_flagged_and_the_others_are_reviewed(store, tmp_path, monkeypatch):
+    _reviewed_projects(store)
+    rules = rule_set(tmp_path)
+    decide = evaluate_module.decide_gate
+
+    def fragile(rule_set, gate, project_key, *args, **kwargs):
+        if project_key == "BETA":
+            raise OverflowError("int too large to convert to float")
+        return decide(rule_set, gate, project_key, *args, **kwargs)
+
+    monkeypatch.setattr(evaluate_module, "decide_gate", fragile)
+    result = review_portfolio(store, rules, facts(ALPHA={}, BETA={}), today=TODAY, rules_hash=rules.digest)
+    assert [r.project_key for r in result.reviews] == ["ALPHA"]
+    assert [(p.source, p.message) for p in result.data_errors["BETA"].shown if p.source != "sync"] == [
+        ("rules", "OverflowError: int too large to convert to float")
+    ]
+
+
+def test_a_report_section_failing_on_one_project_is_built_for_the_others(sqlite_store, tmp_path, monkeypatch):
+    _evm_portfolio(sqlite_store)
+    section = cost.cost_section
+
+    def fragile(facts, *args, **kwargs):
+        if "B" in facts:
+            raise KeyError("budget")
+        return section(facts, *args, **kwargs)
+
+    monkeypatch.setattr(cost, "cost_section", fragile)
+    bundle = build_reports(sqlite_store, today=TODAY, out_dir=tmp_path / "out")
+    assert {r["project"] for r in bundle.tables["cost"].rows} == {"A", "C"}
+    flagged = [(r["project"], r["source"], r["field"]) for r in bundle.tables["data_errors"].rows]
+    assert flagged == [("B", "report", "cost")]
+    assert bundle.sections["data_errors"]["not_fully_judged"] == ["B"]
+    assert "Data errors" in bundle.markdown and (tmp_path / "out" / "data_errors.csv").exists()

@@ -35,6 +35,7 @@ from pmo_gates.rules.ruleset import RuleSet
 from pmo_gates.store import Store
 from pmo_gates.store.data_errors import DataProblem
 from pmo_gates.store.models import ActionTicket, Project
+from pmo_gates.store.readiness import require_projects
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,8 @@ def load_inputs(
     rule_set = rule_set or load_rules(settings, today)
     problems: list[DataProblem] = []
     if facts is None:
+        with store.session() as session:
+            require_projects(session)
         table = compute_fact_table(store, today=today, params=settings.fact_params())
         facts, problems = table.values, table.problems
     evaluation = evaluate(rule_set, facts, today=today)

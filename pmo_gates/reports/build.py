@@ -32,6 +32,7 @@ from pmo_gates.rules.facts.compute import compute_fact_table
 from pmo_gates.store import Store
 from pmo_gates.store.data_errors import stored_problems
 from pmo_gates.store.models import Project
+from pmo_gates.store.readiness import require_projects
 
 
 def _redactor(settings: Settings | None) -> Redactor:
@@ -64,6 +65,8 @@ def build_reports(
     limits = playbook.cause("resource_overload").params
     assert isinstance(limits, OverloadParams)  # the playbook model gives each cause its own params type
 
+    with store.session() as session:
+        require_projects(session)
     wanted = {*scorer.facts, *goals.FACTS, *cost.FACTS, *quality.FACTS, *stale.FACTS}
     # The RCA's fact settings, so "delayed" here is exactly what the root-cause analysis calls delayed.
     table = compute_fact_table(

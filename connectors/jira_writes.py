@@ -52,55 +52,90 @@ def _json_object(text: str | None) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _element_errors(entry: dict[str, Any]) -> str:
-    errors = entry.get("elementErrors") or {}
-    if not isinstance(errors, dict):
-        return str(errors)[:500] or "rejected by Jira"
-    messages = errors.get("errorMessages") or []
-    fields = errors.get("errors") or {}
-    parts = [str(m) for m in (messages if isinstance(messages, list) else [messages])]
-    parts += [f"{k}: {v}" for k, v in fields.items()] if isinstance(fields, dict) else [str(fields)]
-    return "; ".join(parts) or "rejected by Jira"
+def _messages(value: Any) -> list[str]:
+    """Readable messages from any part of a Jira error body: a string, a list, an ErrorCollection
+    (``errorMessages`` and an ``errors`` object of field -> message), or an element's ``elementErrors``."""
+    if value is None or value == "" or isinstance(value, bool):
+        return []
+    if isinstance(value, str | int | float):
+        return [str(value)]
+    if isinstance(value, list):
+        return [message for item in value for message in _messages(item)]
+    if isinstance(value, dict):
+        if "errorMessages" in value or "errors" in value:
+            found = _messages(value.get("errorMessages"))
+            errors = value.get("errors")
+            if isinstance(errors, dict):
+                found += [f"{k}: {v}" for k, v in errors.items() if v not in (None, "")]
+            else:
+                found += _messages(errors)
+            return found
+        return [f"{k}: {v}" for k, v in value.items() if v not in (None, "")]
+    return []
 
 
-def _element_number(entry: dict[str, Any]) -> int:
+def _element_number(entry: dict[str, Any], size: int) -> int | None:
     try:
-        return int(entry.get("failedElementNumber", -1))
+        number = int(entry.get("failedElementNumber"))  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        return -1
+        return None
+    return number if 0 <= number < size else None
+
+
+def _failures(result: dict[str, Any], size: int) -> tuple[dict[int, str], str]:
+    """Element number -> reason, and a reason for every element the body does not single out.
+
+    The documented shape is a list of ``{failedElementNumber, elementErrors}``; Jira also answers with an
+    ErrorCollection (``errors`` an object), and proxies with anything: whatever cannot be tied to an
+    element becomes the reason for all of them."""
+    failed: dict[int, str] = {}
+    general: list[str] = _messages(result.get("errorMessages"))
+    errors = result.get("errors")
+    if isinstance(errors, list):
+        for entry in errors:
+            number = _element_number(entry, size) if isinstance(entry, dict) else None
+            if number is None:
+                general += _messages(entry.get("elementErrors") if isinstance(entry, dict) else entry)
+            else:
+                failed[number] = "; ".join(_messages(entry.get("elementErrors"))) or "rejected by Jira"
+    elif isinstance(errors, dict):
+        general += [f"{k}: {v}" for k, v in errors.items() if v not in (None, "")]
+    else:
+        general += _messages(errors)
+    return failed, "; ".join(dict.fromkeys(general))
 
 
 def bulk_create(client: JiraClient, issues: list[dict[str, Any]], *, api: str = "2") -> list[BulkOutcome]:
     """Create up to 50 issues in one ``POST /issue/bulk``; one outcome per input, in order.
 
     Jira lists the created issues in request order, skipping the failed elements (``errors`` name them
-    by ``failedElementNumber``). HTTP 400 means every element failed; that is returned, not raised.
+    by ``failedElementNumber``). HTTP 400 means every element failed; that is returned, not raised, and
+    so is an answer in any other shape: one element's outcome never stops the others' writes.
     """
     if not 0 < len(issues) <= BULK_LIMIT:
         raise ValueError(f"bulk_create takes 1 to {BULK_LIMIT} issues, got {len(issues)}")
+    rejected: str | None = None
     try:
-        result = _send(client, "POST", _path(api, "/issue/bulk"), {"issueUpdates": issues}) or {}
+        result = _send(client, "POST", _path(api, "/issue/bulk"), {"issueUpdates": issues})
     except JiraHTTPError as exc:
         if exc.status_code != 400:
             raise
         result = _json_object(exc.server_text)
-        errors = result.get("errors")
-        if not errors or not isinstance(errors, list):
-            # Not the per-element shape (an ErrorCollection, or no body): every element failed alike.
-            why = _element_errors({"elementErrors": result}) if isinstance(errors, dict) and errors else str(exc)
-            return [BulkOutcome(index=i, error=why) for i in range(len(issues))]
-    failed = {_element_number(e): _element_errors(e) for e in result.get("errors") or [] if isinstance(e, dict)}
-    created = iter(result.get("issues") or [])
+        rejected = str(exc)
+    result = result if isinstance(result, dict) else {}
+    failed, general = _failures(result, len(issues))
+    created = iter(result.get("issues") if isinstance(result.get("issues"), list) else [])
     outcomes = []
     for index in range(len(issues)):
         if index in failed:
             outcomes.append(BulkOutcome(index=index, error=failed[index]))
             continue
-        issue = next(created, None)
-        if issue is None:
-            outcomes.append(BulkOutcome(index=index, error="Jira reported no issue for this element"))
+        issue = next(created, None) if rejected is None else None
+        if isinstance(issue, dict) and issue.get("key") and issue.get("id") is not None:
+            outcomes.append(BulkOutcome(index=index, key=str(issue["key"]), id=str(issue["id"])))
         else:
-            outcomes.append(BulkOutcome(index=index, key=issue["key"], id=str(issue["id"])))
+            reason = general or rejected or "Jira reported no issue for this element"
+            outcomes.append(BulkOutcome(index=index, error=reason))
     return outcomes
 
 

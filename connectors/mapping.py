@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from pmo_gates.connectors.fields import FieldIds
+from pmo_gates.connectors.plausibility import Checker
 
 PHASES = ("initiation", "planning", "execution", "closure")
 STATUS_CATEGORIES = frozenset({"new", "indeterminate", "done"})
@@ -428,11 +429,15 @@ def map_issue(
     synced_at: datetime,
     histories: list[Any] | None = None,
     worklogs: list[Any] | None = None,
+    checker: Checker | None = None,
 ) -> MappedIssue | DataError:
     """Map one issue; ``histories``/``worklogs`` override the (possibly truncated) embedded ones.
 
-    Returns a ``DataError`` instead when the issue cannot be identified (no numeric id or no key).
+    ``checker`` holds what plausible values are (the sync passes one that knows Jira's statuses; the
+    default checks ranges only). Returns a ``DataError`` instead when the issue cannot be identified (no
+    numeric id or no key).
     """
+    checker = checker or Checker(synced_at)
     key = raw.get("key") if isinstance(raw, dict) else None
     raw_id = raw.get("id") if isinstance(raw, dict) else None
     if not isinstance(key, str) or not key or not str(raw_id or "").isdigit():
@@ -517,19 +522,21 @@ def map_issue(
         "sprint": sprint,
         "synced_at": synced_at,
     }
+    updated_valid = checker.issue(row, errors) and updated_valid
     mapped = MappedIssue(issue=row, people=people, updated_valid=updated_valid)
-    mapped.links = _links(fields.get("issuelinks"), key, issue_id, errors)
+    mapped.links = checker.links(_links(fields.get("issuelinks"), key, issue_id, errors), key, errors)
     if histories is None:
         changelog = raw.get("changelog")
         histories = changelog.get("histories") if isinstance(changelog, dict) else None
-    mapped.changelog = _changelog(histories or [], issue_id, people, errors)
+    mapped.changelog = checker.changelog(_changelog(histories or [], issue_id, people, errors), errors, status_name)
     if worklogs is None:
         embedded = fields.get("worklog")
         worklogs = embedded.get("worklogs") if isinstance(embedded, dict) else None
-    mapped.worklogs = _worklogs(worklogs or [], issue_id, people, errors)
+    mapped.worklogs = checker.worklogs(_worklogs(worklogs or [], issue_id, people, errors), errors)
     if issue_type == anchor_issue_type:
         mapped.project = _project_metadata(fields, ids, project, project_key, people, errors, synced_at)
         mapped.project["anchor_issue_key"] = key
+        checker.project(mapped.project, errors)
     mapped.errors = errors.items
     row["data_errors"] = [f"{e.field}: {e.message}" for e in errors.items]
     return mapped

@@ -36,8 +36,9 @@ from sqlalchemy import delete, or_, select
 
 from pmo_gates.config import Settings
 from pmo_gates.connectors.client import JiraClient, RequestStats, build_client
+from pmo_gates.connectors.conflicts import drop_duplicates, settle_anchors
 from pmo_gates.connectors.connection import JiraConnection
-from pmo_gates.connectors.errors import JiraConfigError, JiraHTTPError
+from pmo_gates.connectors.errors import JiraConfigError, JiraConnectorError, JiraHTTPError
 from pmo_gates.connectors.fields import FieldIds, resolve_fields
 from pmo_gates.connectors.mapping import (
     PROJECT_FIELDS,
@@ -49,6 +50,7 @@ from pmo_gates.connectors.mapping import (
     parse_jira_datetime,
     worklogs_truncated,
 )
+from pmo_gates.connectors.plausibility import Checker
 from pmo_gates.connectors.prefetch import prefetch
 from pmo_gates.connectors.projects import fetch_projects, project_row
 from pmo_gates.connectors.redact import Redactor
@@ -109,6 +111,7 @@ class SiteContext(BaseModel):
     flavour: Literal["cloud", "dc"]
     timezone: str = "UTC"
     fields: FieldIds
+    statuses: list[str] = Field(default_factory=list, description="Status names Jira lists (empty: unknown).")
 
     def zone(self) -> tzinfo:
         try:
@@ -215,7 +218,23 @@ def _learn_context(client: JiraClient, connection: JiraConnection, settings: Set
         timezone = "UTC"
     fields = resolve_fields(client.jira.fields(), settings.fields)
     fields.warnings[:0] = warnings
-    return SiteContext(jira_url=connection.url, flavour=client.flavour, timezone=timezone, fields=fields)
+    statuses = _statuses(client, fields.warnings)
+    return SiteContext(
+        jira_url=connection.url, flavour=client.flavour, timezone=timezone, fields=fields, statuses=statuses
+    )
+
+
+def _statuses(client: JiraClient, warnings: list[str]) -> list[str]:
+    """The names of Jira's statuses, to flag changelog moves into a status Jira does not know; when they
+    cannot be read, the sync goes on without that check."""
+    try:
+        listed = client.get("/status")
+    except JiraConnectorError as exc:
+        warnings.append(f"cannot read Jira's statuses ({exc}); changelog statuses are not checked")
+        return []
+    if not isinstance(listed, list):
+        return []
+    return sorted({str(s["name"]) for s in listed if isinstance(s, dict) and s.get("name")})
 
 
 def sync_portfolio(
@@ -441,6 +460,8 @@ def _store_batch(
     run.pages += len(pages)
     run.result.issues_seen += len(raw_issues)
     newest = max((u for u in map(_updated_of, raw_issues) if u is not None), default=None)
+    if newest is not None:
+        newest = min(newest, run.synced_at)  # an issue "updated" in 2099 must not stop later syncs seeing changes
 
     if not full:
         raw_issues = _drop_unchanged(store, raw_issues, run)
@@ -454,6 +475,7 @@ def _store_batch(
                 worklogs[str(issue["id"])] = fetch_worklogs(client, str(issue["key"]))
 
     mapped: list[MappedIssue] = []
+    checker = Checker(run.synced_at, context.statuses, today=settings.today)
     for raw in raw_issues:
         issue_id = str(raw.get("id"))
         result = map_issue(
@@ -463,6 +485,7 @@ def _store_batch(
             synced_at=run.synced_at,
             histories=_dedupe_histories(histories[issue_id]) if issue_id in histories else None,
             worklogs=worklogs.get(issue_id) if settings.sync.sync_worklogs else [],
+            checker=checker,
         )
         if isinstance(result, DataError):
             run.error(result)
@@ -470,8 +493,10 @@ def _store_batch(
         for item in result.errors:
             run.error(item)
         mapped.append(result)
+    mapped, conflicts = drop_duplicates(mapped)
 
     with store.session() as s:
+        conflicts += settle_anchors(s, mapped, settings.portfolio.anchor_issue_type)
         _write(s, mapped, sync_worklogs=settings.sync.sync_worklogs)
         row = s.get(SyncState, SCOPE)
         assert row is not None
@@ -482,6 +507,8 @@ def _store_batch(
             row.cursor = json.dumps(
                 {"mode": "full", "started": full_started, "position": newest.isoformat()}, sort_keys=True
             )
+    for item in conflicts:
+        run.error(item)
     for m in mapped:
         run.project_keys_seen.add(m.issue["project_key"])
         run.result.changelog_items += len(m.changelog)

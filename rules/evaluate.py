@@ -45,14 +45,21 @@ def evaluate(
     rules = rule_set.enabled_rules()
     findings: list[Finding] = []
     gate_results: list[GateResult] = []
+    project_errors: dict[str, str] = {}
     for project_key in sorted(facts):
         project_facts = facts[project_key]
         outcomes: dict[str, Outcome] = {}
-        for compiled in rules:
-            finding = _finding(compiled, project_key, project_facts, today, active)
-            outcomes[compiled.id] = finding.outcome
-            findings.append(finding)
-        gate_result = _gate_result(rule_set, project_key, project_facts, outcomes, today)
+        try:
+            found = []
+            for compiled in rules:
+                finding = _finding(compiled, project_key, project_facts, today, active)
+                outcomes[compiled.id] = finding.outcome
+                found.append(finding)
+            gate_result = _gate_result(rule_set, project_key, project_facts, outcomes, today)
+        except Exception as exc:  # one project's facts never stop the portfolio: it is left unjudged
+            project_errors[project_key] = f"{type(exc).__name__}: {exc}"
+            continue
+        findings += found
         if gate_result is not None:
             gate_results.append(gate_result)
     return Evaluation(
@@ -61,6 +68,7 @@ def evaluate(
         findings=findings,
         gate_results=gate_results,
         warnings=warnings,
+        project_errors=project_errors,
     )
 
 

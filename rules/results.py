@@ -84,6 +84,9 @@ class Evaluation(_Result):
     findings: list[Finding]
     gate_results: list[GateResult]
     warnings: list[str] = Field(default_factory=list, description="E.g. expired waivers, with file:line.")
+    project_errors: dict[str, str] = Field(
+        default_factory=dict, description="Projects whose evaluation failed (no findings, no gate result): why."
+    )
 
     def failures(self) -> list[Finding]:
         return [f for f in self.findings if f.outcome is Outcome.FAIL]

@@ -9,6 +9,7 @@ from pmo_gates.rules.facts import (
     FactError,
     FactRegistry,
     builtin_registry,
+    compute_fact_table,
     compute_facts,
     default_catalog,
     default_registry,
@@ -173,12 +174,15 @@ def test_broken_fact_functions_are_named(sqlite_store):
     def boom(ctx):
         raise ZeroDivisionError("division by zero")
 
-    with pytest.raises(FactError, match="fact 'x' failed: ZeroDivisionError: division by zero"):
-        compute_facts(sqlite_store, today=TODAY, registry=_registry_with(boom))
-    with pytest.raises(FactError, match="fact 'x' for project A: fact 'x' is a number, got str"):
-        compute_facts(sqlite_store, today=TODAY, registry=_registry_with(lambda ctx: {"A": "7"}))
-    with pytest.raises(FactError, match="fact 'x' for project A: not a finite number"):
-        compute_facts(sqlite_store, today=TODAY, registry=_registry_with(lambda ctx: {"A": math.inf}))
+    # A failure is the project's data error (the fact is unknown for it), never the portfolio's stop.
+    for fn, message in (
+        (boom, "could not be computed: ZeroDivisionError: division by zero"),
+        (lambda ctx: {"A": "7"}, "fact 'x' is a number, got str '7'"),
+        (lambda ctx: {"A": math.inf}, "not a finite number (inf)"),
+    ):
+        table = compute_fact_table(sqlite_store, today=TODAY, registry=_registry_with(fn))
+        assert table.values == {"A": {"x": None}}
+        assert [(p.project_key, p.field, p.message) for p in table.problems] == [("A", "x", message)]
 
 
 def test_defaults_fill_omitted_projects_without_sharing_lists(sqlite_store):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
@@ -33,7 +33,9 @@ from pmo_gates.rules.evaluate import evaluate
 from pmo_gates.rules.results import Evaluation
 from pmo_gates.rules.ruleset import RuleSet
 from pmo_gates.store import Store
+from pmo_gates.store.data_errors import DataProblem
 from pmo_gates.store.models import ActionTicket, Project
+from pmo_gates.store.readiness import require_projects
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,7 @@ class Inputs:
     rule_set: RuleSet
     facts: dict[str, dict[str, Any]]
     evaluation: Evaluation
+    problems: list[DataProblem] = field(default_factory=list)  # facts that failed, per project
 
 
 def load_rules(settings: Settings, today: date) -> RuleSet:
@@ -68,11 +71,17 @@ def load_inputs(
     rule_set: RuleSet | None = None,
     facts: dict[str, dict[str, Any]] | None = None,
 ) -> Inputs:
-    from pmo_gates.rules.facts import compute_facts
+    from pmo_gates.rules.facts.compute import compute_fact_table
 
     rule_set = rule_set or load_rules(settings, today)
-    facts = facts if facts is not None else compute_facts(store, today=today, params=settings.fact_params())
-    return Inputs(today=today, rule_set=rule_set, facts=facts, evaluation=evaluate(rule_set, facts, today=today))
+    problems: list[DataProblem] = []
+    if facts is None:
+        with store.session() as session:
+            require_projects(session)
+        table = compute_fact_table(store, today=today, params=settings.fact_params())
+        facts, problems = table.values, table.problems
+    evaluation = evaluate(rule_set, facts, today=today)
+    return Inputs(today=today, rule_set=rule_set, facts=facts, evaluation=evaluation, problems=problems)
 
 
 class ActionsRun(BaseModel):

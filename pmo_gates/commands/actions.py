@@ -17,6 +17,7 @@ from pmo_gates.config import DEFAULT_CONFIG, ConfigError, Settings, load_setting
 from pmo_gates.connectors.errors import JiraConfigError, JiraConnectorError
 from pmo_gates.store import Store, safe_url
 from pmo_gates.store.db import store_problem
+from pmo_gates.store.readiness import NothingToWorkOn
 
 
 def with_jira(config: Path, run: Callable[[Settings, Store, Any], int]) -> int:
@@ -48,6 +49,9 @@ def with_jira(config: Path, run: Callable[[Settings, Store, Any], int]) -> int:
     except JiraConnectorError as exc:
         err.print(f"[red]{exc}[/red]", highlight=False)
         return 2 if isinstance(exc, JiraConfigError) else 1
+    except NothingToWorkOn as exc:
+        err.print(str(exc), highlight=False, markup=False, style="red")
+        return 1
     finally:
         if client is not None:
             client.close()

@@ -15,6 +15,7 @@ from pmo_gates.rca.yamlfile import PlaybookError
 from pmo_gates.rules.facts.compute import FactError
 from pmo_gates.store import Store, safe_url
 from pmo_gates.store.db import store_problem
+from pmo_gates.store.readiness import NothingToWorkOn
 
 
 @contextmanager
@@ -39,6 +40,9 @@ def settings_and_store(config: Path, doing: str) -> Iterator[tuple[Settings, Sto
         raise typer.Exit(2) from None
     except SQLAlchemyError as exc:  # the message can name the server: say what failed, not where
         typer.echo(f"store error while {doing}: {type(exc).__name__}", err=True)
+        raise typer.Exit(1) from None
+    except NothingToWorkOn as exc:
+        typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
     except FactError as exc:
         typer.echo(f"a fact could not be computed while {doing}: {exc}", err=True)

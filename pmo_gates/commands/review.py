@@ -20,11 +20,22 @@ from pmo_gates.store import Store
 
 def scorecard(review: Any) -> Table:
     table = Table(title=f"Gate reviews {review.reviewed_on}")
-    for column in ("project", "gate", "decision", "score", "failed must-meet"):
+    for column in ("project", "gate", "decision", "score", "failed must-meet", "data errors"):
         table.add_column(column)
     for r in review.reviews:
-        table.add_row(r.project_key, r.gate, r.decision, f"{r.score:.0f}", ", ".join(r.failed_must_meet) or "-")
+        errors = str(r.data_errors.total) if r.data_errors.total else "-"
+        table.add_row(r.project_key, r.gate, r.decision, f"{r.score:.0f}", ", ".join(r.failed_must_meet) or "-", errors)
     return table
+
+
+def print_data_errors(review: Any, console: Console, per_project: int = 5) -> None:
+    """Each flagged project's first data errors, by Jira key and field (all of them are in ``--json``)."""
+    for key, flagged in review.data_errors.items():
+        console.print(f"[yellow]{key}: {flagged.total} data error(s)[/yellow]", highlight=False)
+        for problem in flagged.shown[:per_project]:
+            console.print(f"  {problem.line()}", highlight=False, markup=False)
+        if flagged.total > per_project:
+            console.print(f"  ... and {flagged.total - per_project} more (see --json)", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
@@ -42,6 +53,7 @@ def register(app: typer.Typer) -> None:
             result = run_review(settings, store=store, client=client, dry_run=dry_run, approved_by=approved_by)
             if not as_json:
                 Console().print(scorecard(result.review))
+                print_data_errors(result.review, Console())
             extra = {"reviews": result.review.model_dump(mode="json")} if as_json else None
             return print_run(result.comments, as_json, extra)
 

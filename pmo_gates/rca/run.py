@@ -13,6 +13,7 @@ from pmo_gates.config import Settings
 from pmo_gates.rca.analyse import RcaReport, analyse_portfolio, save_results
 from pmo_gates.rca.playbook import PLAYBOOKS_DIR, Playbook, load_playbook
 from pmo_gates.store import Store
+from pmo_gates.store.readiness import require_projects
 
 
 def playbook_path(settings: Settings | None, name: str) -> Path:
@@ -41,6 +42,8 @@ def run_rca(
     today = today or (settings.today if settings is not None else None) or date.today()
     playbook = playbook or load_playbook(playbook_path(settings, "rca.yaml"))
     params = settings.fact_params() if settings is not None else None
+    with store.session() as session:
+        require_projects(session)
     report = analyse_portfolio(store, today=today, playbook=playbook, params=params)
     if persist:
         save_results(store, report, analysed_at=now or datetime.now(UTC))

@@ -19,6 +19,7 @@ from pmo_gates.rca.causes import OverloadParams
 from pmo_gates.rca.playbook import Playbook, load_playbook
 from pmo_gates.rca.run import playbook_path
 from pmo_gates.reports import cost, goals, quality, stale
+from pmo_gates.reports.data_errors import data_errors_section, isolated
 from pmo_gates.reports.dates import end_of_day
 from pmo_gates.reports.models import ReportBundle, Section
 from pmo_gates.reports.options import ReportOptions
@@ -27,9 +28,11 @@ from pmo_gates.reports.ranking import priority_section
 from pmo_gates.reports.render import markdown, page, scrub, write_charts, write_csv
 from pmo_gates.reports.resources import resources_section
 from pmo_gates.reports.trends import trends_section
-from pmo_gates.rules.facts import compute_facts
+from pmo_gates.rules.facts.compute import compute_fact_table
 from pmo_gates.store import Store
+from pmo_gates.store.data_errors import stored_problems
 from pmo_gates.store.models import Project
+from pmo_gates.store.readiness import require_projects
 
 
 def _redactor(settings: Settings | None) -> Redactor:
@@ -62,35 +65,48 @@ def build_reports(
     limits = playbook.cause("resource_overload").params
     assert isinstance(limits, OverloadParams)  # the playbook model gives each cause its own params type
 
+    with store.session() as session:
+        require_projects(session)
     wanted = {*scorer.facts, *goals.FACTS, *cost.FACTS, *quality.FACTS, *stale.FACTS}
     # The RCA's fact settings, so "delayed" here is exactly what the root-cause analysis calls delayed.
-    facts = compute_facts(
+    table = compute_fact_table(
         store,
         today=today,
         only=sorted(wanted),
         params=fact_params(playbook, settings.fact_params() if settings is not None else None),
     )
-    statuses = goals.schedule_statuses(facts, playbook.detection, today)
+    facts, problems = table.values, table.problems
+    # Each per-project section is built without the projects it fails on (their data errors say why).
+    statuses = isolated("goals", lambda f: goals.schedule_statuses(f, playbook.detection, today), facts, problems)
     with store.session() as session:
         names = {key: name or "" for key, name in session.execute(select(Project.key, Project.name))}
         latest = goals.latest_decisions(session, end_of_day(today))
         sections: list[Section] = [
-            priority_section(scorer, facts, names, statuses, today, options),
+            isolated(
+                "priority", lambda f: priority_section(scorer, f, names, statuses, today, options), facts, problems
+            ),
             resources_section(session, today=today, options=options, ignore_issue_types=ignore, limits=limits),
-            cost.cost_section(facts, names, options),
-            goals.goals_section(facts, names, statuses, latest, options),
-            quality.quality_section(facts, names, options),
-            stale.stale_section(
-                session,
-                facts=facts,
-                latest=latest,
-                names=names,
-                today=today,
-                options=options,
-                ignore_issue_types=ignore,
+            isolated("cost", lambda f: cost.cost_section(f, names, options), facts, problems),
+            isolated("goals", lambda f: goals.goals_section(f, names, statuses, latest, options), facts, problems),
+            isolated("quality", lambda f: quality.quality_section(f, names, options), facts, problems),
+            isolated(
+                "stale",
+                lambda f: stale.stale_section(
+                    session,
+                    facts=f,
+                    latest=latest,
+                    names=names,
+                    today=today,
+                    options=options,
+                    ignore_issue_types=ignore,
+                ),
+                facts,
+                problems,
             ),
             trends_section(session, today=today, options=options),
         ]
+        problems += stored_problems(session, facts)
+        sections.append(data_errors_section(problems, names, options))
     redact = _redactor(settings)
     sections = [scrub(section, redact) for section in sections]
 

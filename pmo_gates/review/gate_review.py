@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -14,7 +15,10 @@ from pmo_gates.rules.evaluate import evaluate
 from pmo_gates.rules.results import Evaluation, Finding, GateResult
 from pmo_gates.rules.ruleset import RuleSet
 from pmo_gates.store import Store
+from pmo_gates.store.data_errors import DataProblem, ProjectDataErrors, Source, by_project, stored_problems
 from pmo_gates.store.models import Project
+
+log = logging.getLogger(__name__)
 
 NEXT_GATE = {"initiation": "planning", "planning": "execution", "execution": "closure", "closure": "close-out"}
 
@@ -76,28 +80,42 @@ def review_portfolio(
     evaluation: Evaluation | None = None,
     now: datetime | None = None,
     run_id: str | None = None,
+    problems: Sequence[DataProblem] = (),
 ) -> ReviewResult:
     """Review every project at its current gate and keep a decision record per project.
 
     ``evaluation`` may be passed when the caller already evaluated ``facts`` (the corrective-actions run
     evaluates once for both). Projects whose facts name no gate with criteria are listed in
     ``without_gate``. ``now`` defaults to ``today`` at the current time of day (UTC).
+
+    Each project's data errors (``problems`` met computing facts, rules that could not be evaluated, the
+    sync's findings kept in the store) are attached to its review and listed in ``data_errors``. A
+    project whose review itself fails is left out of ``reviews`` with that failure as a data error; the
+    others are reviewed as usual.
     """
     evaluation = evaluation or evaluate(rule_set, facts, today=today)
     now = now or datetime.combine(today, datetime.now(UTC).timetz())
     findings = {(f.rule_id, f.project_key): f for f in evaluation.findings}
-    by_project = {g.project_key: g for g in evaluation.gate_results}
+    gates = {g.project_key: g for g in evaluation.gate_results}
+    found = [*problems, *rule_problems(evaluation)]
     reviews: list[ProjectReview] = []
     recorded = 0
     with store.session() as session:
         projects = {p.key: p for p in session.scalars(select(Project).where(Project.key.in_(list(facts))))}
         synced_at = last_sync_time(session)
-        latest = latest_records(session, by_project)
+        latest = latest_records(session, gates)
+        found += stored_problems(session, list(facts))
         rows = []
-        for key in sorted(by_project):
-            result = by_project[key]
-            criteria = _criteria(result, findings, rule_set)
-            data_hash = facts_hash(facts[key])
+        for key in sorted(gates):
+            result = gates[key]
+            try:
+                criteria = _criteria(result, findings, rule_set)
+                data_hash = facts_hash(facts[key])
+                steps = next_steps(result.gate.value, result.decision.value, criteria)
+            except Exception as exc:  # this project's data, not the portfolio's: flag it, review the rest
+                log.warning("gate review of %s failed: %s: %s", key, type(exc).__name__, exc)
+                found.append(_failure(key, "review", f"{type(exc).__name__}: {exc}"))
+                continue
             gate, decision = result.gate.value, result.decision.value
             values = {
                 "project_key": key,
@@ -129,13 +147,17 @@ def review_portfolio(
                     reasons=list(result.reasons),
                     criteria=criteria,
                     failed_must_meet=[c.rule_id for c in criteria if c.kind == "must_meet" and c.outcome == "fail"],
-                    next_steps=next_steps(gate, decision, criteria),
+                    next_steps=steps,
                     data_hash=data_hash,
                     recorded=added,
                 )
             )
         session.flush()
-        reviews = [r.model_copy(update={"record_id": row.id}) for r, (row, _) in zip(reviews, rows, strict=True)]
+        flagged = by_project(found)
+        reviews = [
+            r.model_copy(update={"record_id": row.id, "data_errors": flagged.get(r.project_key, ProjectDataErrors())})
+            for r, (row, _) in zip(reviews, rows, strict=True)
+        ]
     return ReviewResult(
         reviewed_on=today,
         evaluated_at=now,
@@ -145,6 +167,24 @@ def review_portfolio(
         data_synced_at=synced_at,
         approved_by=approved_by,
         reviews=reviews,
-        without_gate=sorted(set(facts) - set(by_project)),
+        without_gate=sorted(set(facts) - set(gates)),
         recorded=recorded,
+        data_errors=dict(sorted(flagged.items())),
     )
+
+
+def _failure(project_key: str, source: Source, message: str) -> DataProblem:
+    return DataProblem(project_key=project_key, source=source, key=project_key, field=source, message=message[:500])
+
+
+def rule_problems(evaluation: Evaluation) -> list[DataProblem]:
+    """Rules that could not be evaluated on a project's facts (their outcome is unknown), and projects
+    whose evaluation failed as a whole (they have no findings)."""
+    found = [_failure(key, "rules", message) for key, message in sorted(evaluation.project_errors.items())]
+    return found + [
+        DataProblem(
+            project_key=f.project_key, source="rules", key=f.project_key, field=f.rule_id, message=f.error[:500]
+        )
+        for f in evaluation.findings
+        if f.error
+    ]

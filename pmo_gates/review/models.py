@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pmo_gates.store.data_errors import ProjectDataErrors
+
 
 class CriterionView(BaseModel):
     """One gate criterion as reviewed: its rule, result, points and the evidence that decided it."""
@@ -42,6 +44,9 @@ class ProjectReview(BaseModel):
     data_hash: str = Field(description="sha256 of this project's facts as reviewed.")
     record_id: int | None = Field(None, description="The gate_decisions row holding this review.")
     recorded: bool = Field(False, description="True when this run added the row (False: identical to today's).")
+    data_errors: ProjectDataErrors = Field(
+        default_factory=ProjectDataErrors, description="Bad data in Jira and what failed judging it."
+    )
 
 
 class ReviewResult(BaseModel):
@@ -55,6 +60,10 @@ class ReviewResult(BaseModel):
     reviews: list[ProjectReview] = Field(default_factory=list)
     without_gate: list[str] = Field(default_factory=list, description="Projects with no reviewable gate.")
     recorded: int = Field(0, description="Decision records added by this run.")
+    data_errors: dict[str, ProjectDataErrors] = Field(
+        default_factory=dict,
+        description="Every project's data errors by key, reviewed or not (a project whose review failed is only here).",
+    )
 
     def decisions(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -71,6 +80,7 @@ class ReviewResult(BaseModel):
                 "decision": r.decision,
                 "score": r.score,
                 "failed": [c.rule_id for c in r.criteria if c.outcome == "fail"],
+                "data_errors": r.data_errors.total,
             }
             for r in self.reviews
         ]

@@ -22,6 +22,8 @@ from pmo_gates.review.markup import (
 )
 from pmo_gates.review.models import CriterionView, ProjectReview
 
+COMMENT_DATA_ERRORS = 10  # listed in the comment; the rest are counted
+
 DECISION_LABEL = {
     "go": "Go",
     "conditional_go": "Conditional Go",
@@ -74,6 +76,14 @@ def gate_comment_blocks(review: ProjectReview, rules_hash: str | None = None) ->
     if review.next_steps:
         blocks.append(Heading(text="What to do next", level=4))
         blocks.append(BulletList(items=[[step] for step in review.next_steps]))
+    flagged = review.data_errors
+    if flagged.total:
+        # Judged on the valid data only: say what was left out, so the team can fix it in Jira.
+        blocks.append(Heading(text=f"Data errors ({flagged.total}): fix these in Jira", level=4))
+        items = [[problem.line()] for problem in flagged.shown[:COMMENT_DATA_ERRORS]]
+        if flagged.total > len(items):
+            items.append([f"... and {flagged.total - len(items)} more"])
+        blocks.append(BulletList(items=items))
     footer = "Decided by pmo-gates from the PMO's rule files"
     if rules_hash:
         footer += f" (rules {rules_hash[:12]})"

@@ -75,6 +75,7 @@ def run_review(
         evaluation=inputs.evaluation,
         now=now if now.date() == today else None,
         run_id=run_id,
+        problems=inputs.problems,
     )
     target = target_of(client, markup or settings.jira.markup)
 

@@ -38,7 +38,14 @@ Built-in facts register on ``pmo_gates.rules.facts.builtin.registry`` the same w
 lists them all; regenerate it with ``python -m pmo_gates.rules.facts.reference -o docs/facts.md``.
 """
 
-from pmo_gates.rules.facts.compute import FactError, compute_facts, compute_facts_in_session, evaluate
+from pmo_gates.rules.facts.compute import (
+    FactError,
+    FactTable,
+    compute_fact_table,
+    compute_facts,
+    compute_facts_in_session,
+    evaluate,
+)
 from pmo_gates.rules.facts.context import FactContext, FactParams, shared
 from pmo_gates.rules.facts.registry import (
     FactDefinition,
@@ -54,7 +61,9 @@ __all__ = [
     "FactError",
     "FactParams",
     "FactRegistry",
+    "FactTable",
     "builtin_registry",
+    "compute_fact_table",
     "compute_facts",
     "compute_facts_in_session",
     "default_catalog",

@@ -85,10 +85,30 @@ class FactContext:
         return column.in_(self.projects)
 
     def memo(self, fn: Callable[[FactContext], T]) -> T:
-        """``fn(self)``, computed once per context."""
+        """``fn(self)``, computed once per context; a failure too is kept and raised again, so ten facts
+        fed by one failing computation do not run it ten times."""
         if fn not in self._memo:
-            self._memo[fn] = fn(self)
-        return self._memo[fn]
+            try:
+                self._memo[fn] = fn(self)
+            except Exception as exc:
+                self._memo[fn] = _Failed(exc)
+        value = self._memo[fn]
+        if isinstance(value, _Failed):
+            raise value.error
+        return value
+
+    def narrowed(self, projects: tuple[str, ...]) -> FactContext:
+        """The same computation for some of the projects (to tell which one a failure comes from); kept,
+        so the facts narrowed to the same projects share their computations."""
+        key = ("narrowed", projects)
+        if key not in self._memo:
+            self._memo[key] = FactContext(session=self.session, projects=projects, today=self.today, params=self.params)
+        return self._memo[key]
+
+
+@dataclass(frozen=True)
+class _Failed:
+    error: Exception
 
 
 def shared(fn: Callable[[FactContext], T]) -> Callable[[FactContext], T]:

@@ -12,6 +12,8 @@ direct evidence, in :data:`PRECEDENCE` order:
    above is counted for what holds it up now: the waiting is what a remedy can change);
 6. ``status_bottleneck`` -- it waited in a queue longer than the norm.
 
+A cause whose evidence is mostly inferred (confidence below :data:`DIRECT`, e.g. unstaffed work judged
+without due dates) claims only after every cause with direct evidence, in the same order.
 ``estimation_error`` claims effort, not issues (reworked items are already left out of it). Each cause's
 remaining item-equivalents are converted to days at the project's throughput; if together they exceed the
 slip they are scaled down to it, otherwise the difference is reported as ``unexplained``. So the impacts of
@@ -35,6 +37,9 @@ PRECEDENCE = (
 )
 
 
+DIRECT = 0.6
+
+
 @dataclass(frozen=True)
 class Attributed:
     finding: CauseFinding
@@ -56,7 +61,12 @@ def attribute(found: list[tuple[CauseFinding, float, str]]) -> list[Attributed]:
     rank = {name: i for i, name in enumerate(PRECEDENCE)}
     taken: set[str] = set()
     out = []
-    for finding, weight, title in sorted(found, key=lambda f: (rank.get(f[0].cause, len(rank)), f[0].cause)):
+
+    def order(item: tuple[CauseFinding, float, str]) -> tuple[bool, int, str]:
+        finding = item[0]
+        return finding.confidence < DIRECT, rank.get(finding.cause, len(rank)), finding.cause
+
+    for finding, weight, title in sorted(found, key=order):
         kept = {key: claim for key, claim in finding.claims.items() if key not in taken}
         taken.update(kept)
         loose = max(0.0, finding.items - sum(amount for amount, _ in finding.claims.values()))

@@ -1,23 +1,24 @@
-"""One issue, one cause: turn the analysers' overlapping findings into disjoint shares of the slip.
+"""One issue-day, one cause: turn the analysers' overlapping findings into disjoint shares of the slip.
 
-Every analyser claims the issues behind its figure. An issue claimed by several causes (an item both
-blocked and unassigned, a reopened item sitting in "In Progress") is attributed to the cause with the most
-direct evidence, in :data:`PRECEDENCE` order:
+A late item's time falls into two kinds of days. **Waiting** days: it could not move -- blocked by a
+dependency, nobody holding it, its holder overloaded, or queued in a status beyond the norm. **Work** days
+beyond the plan: doing work that was not in the baseline (``scope_creep``, the first pass of an added
+item), doing work again after a reopen or bounce-back (``rework``: the profile keeps those days out of the
+status queues), and effort beyond the estimate (``estimation_error``, reworked items left out). Work
+causes measure disjoint parts by construction. Waiting causes can point at the same item (an item both
+blocked and unassigned): an item's waiting is attributed to one of them only, the one with the most direct
+evidence, in :data:`WAITING` order:
 
 1. ``dependency_blocked`` -- a link names what the item waits for;
-2. ``rework`` -- the changelog shows it was done (or further along) and came back;
-3. ``unstaffed_work`` -- nobody holds it, and it is due;
-4. ``resource_overload`` -- its holder carries too much;
-5. ``scope_creep`` -- it did not exist at the baseline (an added item that also waits on one of the
-   above is counted for what holds it up now: the waiting is what a remedy can change);
-6. ``status_bottleneck`` -- it waited in a queue longer than the norm.
+2. ``unstaffed_work`` -- nobody holds it, and it is due;
+3. ``resource_overload`` -- its holder carries too much;
+4. ``status_bottleneck`` -- it waited in a queue longer than the norm.
 
-A cause whose evidence is mostly inferred (confidence below :data:`DIRECT`, e.g. unstaffed work judged
-without due dates) claims only after every cause with direct evidence, in the same order.
-``estimation_error`` claims effort, not issues (reworked items are already left out of it). Each cause's
-remaining item-equivalents are converted to days at the project's throughput; if together they exceed the
-slip they are scaled down to it, otherwise the difference is reported as ``unexplained``. So the impacts of
-a project never add up to more than its slip, and what the data cannot explain is said, not hidden.
+A waiting cause whose evidence is mostly inferred (confidence below :data:`DIRECT`, e.g. unstaffed work
+judged without due dates) claims only after the ones with direct evidence. Each cause's item-equivalents
+are converted to days at the project's throughput; if together they exceed the slip they are scaled down
+to it, otherwise the difference is reported as ``unexplained``. So the impacts of a project never add up to
+more than its slip, and what the data cannot explain is said, not hidden.
 """
 
 from __future__ import annotations
@@ -26,15 +27,7 @@ from dataclasses import dataclass
 
 from pmo_gates.rca.registry import CauseFinding
 
-PRECEDENCE = (
-    "dependency_blocked",
-    "rework",
-    "unstaffed_work",
-    "resource_overload",
-    "scope_creep",
-    "status_bottleneck",
-    "estimation_error",
-)
+WAITING = ("dependency_blocked", "unstaffed_work", "resource_overload", "status_bottleneck")
 
 
 DIRECT = 0.6
@@ -57,18 +50,23 @@ class DaysExplained:
 
 
 def attribute(found: list[tuple[CauseFinding, float, str]]) -> list[Attributed]:
-    """(finding, playbook weight, title) -> each cause's disjoint item-equivalents, in precedence order."""
-    rank = {name: i for i, name in enumerate(PRECEDENCE)}
-    taken: set[str] = set()
+    """(finding, playbook weight, title) -> each cause's disjoint item-equivalents (waiting causes in
+    :data:`WAITING` order, then the work causes)."""
+    rank = {name: i for i, name in enumerate(WAITING)}
+    taken: set[str] = set()  # items whose waiting is attributed
     out = []
 
-    def order(item: tuple[CauseFinding, float, str]) -> tuple[bool, int, str]:
+    def order(item: tuple[CauseFinding, float, str]) -> tuple[bool, bool, int, str]:
         finding = item[0]
-        return finding.confidence < DIRECT, rank.get(finding.cause, len(rank)), finding.cause
+        waiting = finding.cause in rank
+        return not waiting, finding.confidence < DIRECT, rank.get(finding.cause, 0), finding.cause
 
     for finding, weight, title in sorted(found, key=order):
-        kept = {key: claim for key, claim in finding.claims.items() if key not in taken}
-        taken.update(kept)
+        if finding.cause in rank:
+            kept = {key: claim for key, claim in finding.claims.items() if key not in taken}
+            taken.update(kept)
+        else:
+            kept = dict(finding.claims)
         loose = max(0.0, finding.items - sum(amount for amount, _ in finding.claims.values()))
         amount = sum(a for a, _ in kept.values()) + loose
         if amount <= 0:

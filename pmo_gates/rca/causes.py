@@ -208,6 +208,9 @@ class BottleneckParams(_Params):
     team_norm_factor: float = Field(
         2.5, ge=1, description="A team's own norm may be at most this many times the portfolio's norm."
     )
+    tolerance: float = Field(
+        1.5, ge=1, description="Days up to this multiple of the norm are ordinary variation, not queueing."
+    )
     max_items_per_issue: float = Field(
         1.0, gt=0, description="Most item-equivalents one issue's waiting can count for (waiting is not work)."
     )
@@ -261,13 +264,13 @@ def status_bottleneck(
     excess, status, dwell, mean, norm, basis = best
     # A normal cycle of this team: the portfolio's, at the team's pace.
     cycle = max(context.cycle_norm_days * _pace_without(status, profile, context, params), norm, 0.1)
-    # Days beyond the norm over a normal cycle, at most one item per item: the waiting held the item up,
-    # it did not make it several items' worth of work.
+    # Days beyond the tolerated variation over a normal cycle, at most one item per item: the waiting held
+    # the item up, it did not make it several items' worth of work.
     confidence = 0.8 if basis == "playbook" else 0.7
     claims = {
-        key: (min(params.max_items_per_issue, (days - norm) / cycle), confidence)
+        key: (min(params.max_items_per_issue, (days - params.tolerance * norm) / cycle), confidence)
         for key, days, _ in dwell.visits
-        if days > norm
+        if days > params.tolerance * norm
     }
     return CauseFinding(
         "status_bottleneck",

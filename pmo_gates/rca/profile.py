@@ -197,8 +197,8 @@ def build_profile(
                 profile.baseline_items += 1
         history = changes_by_issue.get(issue.id, [])
         profile.status_changes += len(history)
-        per_status, reworked = _walk_statuses(profile, issue, history, classify, now, is_done)
-        if not reworked:  # effort spent redoing work is rework, not an estimate missed
+        per_status, reopened = _walk_statuses(profile, issue, history, classify, now, is_done)
+        if not reopened:  # effort spent redoing finished work is rework, not an estimate missed
             _measure_estimate(profile, issue, is_done)
         for status, days in per_status.items():
             dwell_per_status[status].append((issue.key, days, issue.resolved))
@@ -243,7 +243,7 @@ def _walk_statuses(
     now: float,
     is_done: bool,
 ) -> tuple[dict[str, float], bool]:
-    """Days this issue spent in each in-progress status on its first pass, and whether it was reworked.
+    """Days this issue spent in each in-progress status on its first pass, and whether it was reopened.
 
     After a reopen or a bounce-back, the time until the issue is done again is rework (recorded with its
     reopens and bounce-backs), not queueing in the status it sits in: one issue-day, one cause."""
@@ -286,7 +286,7 @@ def _walk_statuses(
     if is_done and spent:
         profile.cycle_days_total += sum(spent.values())
         profile.cycle_items += 1
-    return spent, bool(reopens or bounces)
+    return spent, bool(reopens)
 
 
 def _blocked(rows: ProjectRows, open_keys: set[str], statuses: dict[str, str]) -> list[Blocked]:

@@ -135,3 +135,52 @@ def test_earned_value_by_issues_when_nothing_is_estimated(store):
     p.issue("ISS", "To Do")
     p.save(store)
     assert facts_of(store, "ev")["ISS"]["ev"] == 250.0
+
+
+def test_pmbok_etc_and_vac(store):
+    """PMBOK: BAC 100,000, PV 50,000, EV 40,000, AC 45,000 -> EAC 112,500, ETC 67,500, VAC -12,500."""
+    p = Portfolio()
+    _half_elapsed(p, "PMB", budget=100_000.0, actual_cost=45_000.0)
+    p.issue("PMB", "Done", points=40.0, resolved=at("2026-10-01"))
+    p.issue("PMB", "In Progress", points=60.0)
+    p.save(store)
+    facts = facts_of(store, "spi", "cpi", "eac", "etc", "vac")["PMB"]
+    assert round(facts["spi"], 2) == 0.80 and round(facts["cpi"], 3) == 0.889
+    assert facts["eac"] == pytest.approx(112_500.0, abs=0.01)
+    assert facts["etc"] == pytest.approx(67_500.0, abs=0.01)
+    assert facts["vac"] == pytest.approx(-12_500.0, abs=0.01)
+
+
+def test_scope_added_mid_project_does_not_lower_earned_value(store):
+    """40 of 100 baseline points done; 50 points of new To Do work added after the baseline: EV stays
+    40,000 (it was 26,667 when EV was measured against all points now), the added work is reported apart."""
+    p = Portfolio()
+    _half_elapsed(p, "ADD", budget=100_000.0, actual_cost=45_000.0, baseline_date=TODAY - timedelta(days=45))
+    p.issue("ADD", "Done", points=40.0, created=at("2026-09-10"), resolved=at("2026-10-01"))
+    p.issue("ADD", "In Progress", points=60.0, created=at("2026-09-10"))
+    p.issue("ADD", "To Do", points=50.0, created=at("2026-10-20"))
+    p.issue("ADD", "Done", points=10.0, created=at("2026-10-20"), resolved=at("2026-10-25"))
+    p.save(store)
+    facts = facts_of(store, "ev", "cpi", "spi", "added_scope_value", "scope_growth_pct")["ADD"]
+    assert facts["ev"] == pytest.approx(40_000.0)
+    assert facts["spi"] == pytest.approx(0.8) and facts["cpi"] == pytest.approx(40_000 / 45_000)
+    assert facts["added_scope_value"] == pytest.approx(10_000.0)
+    assert facts["scope_growth_pct"] == pytest.approx(100.0)
+
+
+def test_earned_value_uses_the_inferred_baseline_without_a_baseline_date(store):
+    """No baseline date: the backlog written over the first weeks is the baseline, later work is added."""
+    p = Portfolio()
+    _half_elapsed(p, "INF", budget=1_000.0)
+    for n in range(20):  # the backlog, written over the 20 days after the planned start
+        done = n < 10
+        resolved = at("2026-10-01") if done else None
+        p.issue("INF", "Done" if done else "To Do", created=at(TODAY - timedelta(days=50 - n)), resolved=resolved)
+    for n in range(4):  # added later, slowly
+        p.issue("INF", "To Do", created=at(TODAY - timedelta(days=20 - 5 * n)))
+    p.save(store)
+    facts = facts_of(store, "ev", "scope_baseline_source", "scope_baseline_date", "issues_added_since_baseline")
+    assert facts["INF"]["scope_baseline_source"] == "backlog_knee"
+    assert facts["INF"]["scope_baseline_date"] == TODAY - timedelta(days=31)
+    assert facts["INF"]["issues_added_since_baseline"] == 4
+    assert facts["INF"]["ev"] == pytest.approx(500.0)  # 10 of the 20 baseline items

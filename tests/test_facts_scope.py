@@ -38,3 +38,37 @@ def test_no_baseline_or_nothing_at_the_baseline(store):
     assert facts["EARLY"] == {"scope_growth_pct": None, "issues_added_since_baseline": 1}
     assert facts["EMPTY"] == {"scope_growth_pct": None, "issues_added_since_baseline": 0}
     assert facts["FLAT"] == {"scope_growth_pct": 0.0, "issues_added_since_baseline": 0}
+
+
+def test_inferred_baseline_from_phase_change_or_backlog_build_up(store):
+    from datetime import timedelta
+
+    from tests.fixtures_facts import TODAY
+
+    p = Portfolio()
+    # Entered execution on 2026-08-01 (phase field changelog), backlog written well before.
+    p.project("PH", anchor=True, planned_start=date(2026, 6, 1))
+    for n in range(10):
+        p.issue("PH", created=at(date(2026, 6, 1) + timedelta(days=n)))
+    p.issue("PH", created=at("2026-09-01"))
+    p.move(p.projects[-1]["anchor_issue_key"], at("2026-08-01"), "Planning", "Execution", field="PMO Phase")
+    # Phase entered on the start day, but the backlog was still being written for 25 days after it.
+    p.project("LATEBL", anchor=True, planned_start=date(2026, 6, 1))
+    for n in range(50):
+        p.issue("LATEBL", created=at(date(2026, 6, 1) + timedelta(days=n // 2)))
+    p.issue("LATEBL", created=at("2026-09-15"))
+    p.move(p.projects[-1]["anchor_issue_key"], at("2026-06-01"), "Planning", "Execution", field="PMO Phase")
+    # Work created at a steady pace from day one: no baseline can be told, and none is guessed.
+    p.project("STEADY", planned_start=date(2026, 6, 1))
+    for n in range(30):
+        p.issue("STEADY", created=at(TODAY - timedelta(days=5 * n)))
+    p.save(store)
+    facts = facts_of(store, "scope_baseline_date", "scope_baseline_source", *SCOPE)
+    assert facts["PH"]["scope_baseline_source"] == "phase_change"
+    assert facts["PH"]["scope_baseline_date"] == date(2026, 8, 1)
+    assert facts["PH"]["issues_added_since_baseline"] == 1
+    assert facts["LATEBL"]["scope_baseline_source"] == "backlog_knee"
+    assert facts["LATEBL"]["scope_baseline_date"] == date(2026, 6, 25)
+    assert facts["LATEBL"]["issues_added_since_baseline"] == 1
+    assert facts["STEADY"]["scope_baseline_source"] == "none"
+    assert facts["STEADY"]["scope_growth_pct"] is None

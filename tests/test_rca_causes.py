@@ -29,7 +29,13 @@ def test_base_project_is_delayed_with_no_cause_and_on_time_project_is_not(store)
     result = analyse(store, p)
     late, fine = result["LATE"], result["FINE"]
     assert late.delayed and late.slip_days == 106.0  # forecast today + ceil(15 / (5/42)) = +126 vs +20
-    assert late.schedule.spi == 0.3 and late.causes == [] and late.remedies == []
+    assert late.schedule.spi == 0.3
+    # No cause in the data: an explicit 'unexplained' answer naming what is missing, and a remedy for it.
+    assert [c.cause for c in late.causes] == ["unexplained"]
+    assert late.causes[0].impact_days == 106.0 and late.causes[0].confidence == 0.0
+    assert "status history (changelogs)" in late.causes[0].evidence.summary
+    assert "blocking links" in late.causes[0].evidence.summary
+    assert [r.id for r in late.remedies] == ["delay_review"] and late.unexplained_days == 106.0
     assert not fine.delayed and fine.causes == []
     assert fine.slip_days == 0.0  # forecast +28 days vs planned +40: early; no progress lag (SPI 1.0)
 
@@ -40,12 +46,15 @@ def test_scope_creep_counts_work_added_after_the_baseline_but_not_bugs(store):
     added = [p.work("LATE", "To Do", type="Story", created=days_ago(30 - n)) for n in range(6)]
     p.work("LATE", "To Do", type="Bug", created=days_ago(10))
     found = cause(analyse(store, p)["LATE"], "scope_creep")
-    assert found.evidence.numbers == {
-        "added_items": 6,
-        "baseline_items": 20,
-        "growth_pct": 30.0,
-        "baseline_date": str(TODAY - timedelta(days=95)),
-    }
+    assert (
+        found.evidence.numbers.items()
+        >= {
+            "added_items": 6,
+            "baseline_items": 20,
+            "growth_pct": 30.0,
+            "baseline_date": str(TODAY - timedelta(days=95)),
+        }.items()
+    )
     assert found.evidence.issues == list(reversed(added))  # newest first
     assert found.impact_days == round(6 / PER_DAY, 1)
 
@@ -61,7 +70,7 @@ def test_dependency_blocked_weights_other_projects_fully_and_own_project_by_half
     p.link(todo[2], todo[3])  # same project, unresolved
     p.link(fixed, todo[4])  # resolved blocker: not waiting any more
     found = cause(analyse(store, p)["LATE"], "dependency_blocked")
-    assert found.evidence.numbers == {"blocked_items": 3, "cross_project": 2, "blockers": 2}
+    assert found.evidence.numbers.items() >= {"blocked_items": 3, "cross_project": 2, "blockers": 2}.items()
     assert found.evidence.projects == ["OTHER"]
     assert found.evidence.statuses == ["In Progress", "To Do"]
     assert set(found.evidence.issues) == {todo[0], todo[1], todo[3], blocker, todo[2]}
@@ -80,7 +89,7 @@ def test_resource_overload_counts_the_excess_share_of_overloaded_peoples_items(s
         p.work(extra, "To Do", created=days_ago(50), assignee="bob")
     bobs = p.work("LATE", "To Do", created=days_ago(50), assignee="bob")
     found = cause(analyse(store, p)["LATE"], "resource_overload")
-    assert found.evidence.numbers == {"overloaded_people": 2, "their_items_here": 9}
+    assert found.evidence.numbers.items() >= {"overloaded_people": 2, "their_items_here": 9}.items()
     assert found.evidence.people == ["alice", "bob"]  # no display names synced: account ids
     assert set(found.evidence.issues) == {*mine, bobs}
     # alice: 8 items x (1 - 15/20) = 2; bob: 1 item x (1 - 3/4) = 0.25
@@ -92,7 +101,7 @@ def test_status_bottleneck_compares_time_in_status_with_the_portfolio_norm(store
     p.delayed_project()
     slow = []
     for n in range(4):  # LATE: 2 days in progress, then 9 days in review
-        key = p.work("LATE", "Done", created=days_ago(60), resolved=days_ago(20 - n), assignee="carol")
+        key = p.work("LATE", "Done", created=days_ago(98), resolved=days_ago(20 - n), assignee="carol")
         p.move(key, days_ago(31 - n), "To Do", "In Progress")
         p.move(key, days_ago(29 - n), "In Progress", "In Review")
         p.move(key, days_ago(20 - n), "In Review", "Done")
@@ -106,18 +115,23 @@ def test_status_bottleneck_compares_time_in_status_with_the_portfolio_norm(store
             p.move(key, days_ago(10 + n), "In Review", "Done")
     report_project = analyse(store, p)["LATE"]
     found = cause(report_project, "status_bottleneck")
-    assert found.evidence.numbers == {
-        "status": "In Review",
-        "mean_days": 9.0,
-        "norm_days": 1.0,  # median of the per-project means 1, 1, 1, 9
-        "issues": 4,
-        "waiting_now": 0,
-        "excess_days": 32.0,  # 4 x 9 - 4 x 1
-    }
+    assert (
+        found.evidence.numbers.items()
+        >= {
+            "status": "In Review",
+            "mean_days": 9.0,
+            "norm_days": 1.0,  # median of the per-project means 1, 1, 1, 9
+            "issues": 4,
+            "waiting_now": 0,
+            "excess_days": 32.0,  # 4 x 9 - 4 x 1
+        }.items()
+    )
     assert found.evidence.statuses == ["In Review"] and set(found.evidence.issues) == set(slow)
-    # cycle norm: median of per-project mean cycle days 3, 3, 3, 11 = 3; 32 / 3 item-equivalents
-    # (LATE's throughput now counts its 4 extra resolutions too: 9 in the window)
-    assert found.impact_days == round(32 / 3 / (9 / 42), 1)
+    # cycle norm: median of per-project mean cycle days 3, 3, 3, 11 = 3; each issue waited 8 days beyond
+    # the norm, more than a whole cycle, so counts one item-equivalent (waiting holds an item up, it does
+    # not multiply it): 4 items (LATE's throughput now counts its 4 extra resolutions too: 9 in the window)
+    assert found.evidence.numbers["item_equivalents"] == 4.0
+    assert found.impact_days == round(4 / (9 / 42), 1)
 
 
 def test_unstaffed_work_counts_unassigned_items_due_soon_or_overdue(store):
@@ -131,7 +145,7 @@ def test_unstaffed_work_counts_unassigned_items_due_soon_or_overdue(store):
     p.work("LATE", "To Do", created=days_ago(50), due=TODAY + timedelta(days=30))  # not due soon
     p.work("LATE", "To Do", created=days_ago(50), due=TODAY + timedelta(days=1), assignee="carol")  # staffed
     found = cause(analyse(store, p)["LATE"], "unstaffed_work")
-    assert found.evidence.numbers == {"unassigned_due": 3, "overdue": 1, "unassigned_open": 4}
+    assert found.evidence.numbers.items() >= {"unassigned_due": 3, "overdue": 1, "unassigned_open": 4}.items()
     assert found.evidence.issues == due
     assert found.evidence.statuses == ["In Progress", "To Do"]
     assert found.impact_days == round(3 / PER_DAY, 1)
@@ -149,7 +163,7 @@ def test_rework_counts_reopens_fully_and_bounce_backs_by_half(store):
     p.move(todo[1], days_ago(36), "In Review", "In Progress")  # bounced back from review
     p.move(todo[1], days_ago(33), "In Progress", "To Do")
     found = cause(analyse(store, p)["LATE"], "rework")
-    assert found.evidence.numbers == {"rework_items": 2, "rate_pct": 10.0, "reopens": 1, "bounces": 3}
+    assert found.evidence.numbers.items() >= {"rework_items": 2, "rate_pct": 10.0, "reopens": 1, "bounces": 3}.items()
     assert found.evidence.issues == [todo[0], todo[1]]  # most rework first (2 moves each), then by key
     assert found.impact_days == round((1 + 3 * 0.5) / PER_DAY, 1)
 
@@ -163,7 +177,10 @@ def test_estimation_error_counts_logged_effort_beyond_estimates(store):
     ]
     p.work("LATE", "In Progress", created=days_ago(80), estimate_h=8, spent_h=2)  # unfinished: not judged
     found = cause(analyse(store, p)["LATE"], "estimation_error")
-    assert found.evidence.numbers == {"estimated_h": 32.0, "logged_h": 48.0, "overrun_pct": 50.0, "items": 4}
+    assert (
+        found.evidence.numbers.items()
+        >= {"estimated_h": 32.0, "logged_h": 48.0, "overrun_pct": 50.0, "items": 4}.items()
+    )
     assert found.evidence.issues == over
     assert found.impact_days == round(16 / 8 / PER_DAY, 1)  # 16 h over / 8 h per item = 2 items
 

@@ -77,7 +77,20 @@ def test_rca_command_prints_the_json_contract(tmp_path):
     by_key = {p["key"]: p for p in data["projects"]}
     assert set(by_key) == {"LATE", "FINE", "OTHER"}
     for project in data["projects"]:
-        assert set(project) == {"key", "delayed", "slip_days", "causes", "remedies"}
+        assert set(project) >= {"key", "delayed", "slip_days", "causes", "remedies"}  # new keys may be added
+        assert set(project) == {
+            "key",
+            "delayed",
+            "slip_days",
+            "causes",
+            "remedies",
+            "unexplained_days",
+            "scope_baseline",
+        }
+        if project["delayed"]:
+            explained = sum(c["impact_days"] for c in project["causes"] if c["cause"] != "unexplained")
+            assert explained <= project["slip_days"] + 0.5  # rounding of each impact to 0.1 day
+            assert project["causes"] and all(0 <= c["confidence"] <= 1 for c in project["causes"])
         scores = [c["score"] for c in project["causes"]]
         assert scores == sorted(scores, reverse=True)
         for cause in project["causes"]:
@@ -87,7 +100,16 @@ def test_rca_command_prints_the_json_contract(tmp_path):
     assert late["causes"][0]["cause"] == "scope_creep"
     assert late["causes"][1]["evidence"]["projects"] == ["OTHER"]
     assert late["remedies"][0]["kind"] == "change_control"
-    assert by_key["FINE"] == {"key": "FINE", "delayed": False, "slip_days": 0.0, "causes": [], "remedies": []}
+    fine = {k: by_key["FINE"][k] for k in ("key", "delayed", "slip_days", "causes", "remedies", "unexplained_days")}
+    assert fine == {
+        "key": "FINE",
+        "delayed": False,
+        "slip_days": 0.0,
+        "causes": [],
+        "remedies": [],
+        "unexplained_days": None,
+    }
+    assert by_key["FINE"]["scope_baseline"]["source"] == "mapped"
 
     table = CliRunner().invoke(app, ["rca", "--config", str(config)])
     assert table.exit_code == 0 and "LATE" in table.output and "scope_creep" in table.output
@@ -125,7 +147,7 @@ def test_comment_shows_causes_evidence_and_remedies_in_wiki_markup(late_report):
     late = next(p for p in late_report.projects if p.key == "LATE")
     text = render_rca_comment(late)
     assert text.startswith("h3. Delay root-cause analysis 2026-11\n*LATE* is *")
-    assert "||#||Cause||Share of delay||Est. days||What we found||" in text
+    assert "||#||Cause||Share of delay||Est. days||Confidence||What we found||" in text
     assert "|1|Scope creep after the baseline (scope\\_creep)|" in text and "({{scope\\_creep}})" in text
     assert "h4. Evidence" in text and "OTHER-1 (In Progress)" in text
     assert "h4. What to do (PMO playbook)" in text and "# *Put scope changes under change control*" in text

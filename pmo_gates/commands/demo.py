@@ -39,10 +39,13 @@ def reviews_table(result: DemoResult) -> Table:
 def delays_table(result: DemoResult) -> Table:
     delayed = sorted((p for p in result.rca if p["delayed"]), key=lambda p: -(p["slip_days"] or 0))
     table = Table(title=f"Delayed projects ({len(delayed)} of {len(result.rca)})")
-    for column in ("project", "slip days", "top causes (share of the delay)", "first remedy"):
+    for column in ("project", "slip days", "top causes (share of the delay, confidence)", "first remedy"):
         table.add_column(column)
     for p in delayed:
-        causes = ", ".join(f"{c['cause']} {c['share']:.0%}" for c in p["causes"][:3]) or "none found"
+        causes = (
+            ", ".join(f"{c['cause']} {c['share']:.0%} ({c.get('confidence', 1):.0%})" for c in p["causes"][:3])
+            or "none found"
+        )
         remedy = p["remedies"][0]["title"] if p["remedies"] else "-"
         slip = f"{p['slip_days']:.0f}" if p["slip_days"] is not None else "?"
         table.add_row(p["key"], slip, causes, remedy)
@@ -61,7 +64,8 @@ def print_evidence(result: DemoResult, console: Console, issues_shown: int = 5) 
             more = f" (+{len(keys) - issues_shown} more)" if len(keys) > issues_shown else ""
             shown = f" [{', '.join(keys[:issues_shown])}{more}]" if keys else ""
             console.print(
-                f"  {cause['cause']} {cause['share']:.0%}: {escape(evidence['summary'])}{escape(shown)}",
+                f"  {cause['cause']} {cause['share']:.0%} (confidence {cause.get('confidence', 1):.0%}): "
+                f"{escape(evidence['summary'])}{escape(shown)}",
                 highlight=False,
             )
         for remedy in project["remedies"]:

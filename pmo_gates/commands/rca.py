@@ -26,10 +26,10 @@ from pmo_gates.store import Store
 
 def rca_table(report: RcaReport) -> Table:
     table = Table(title=f"Delay root causes {report.period} ({len(report.delayed)} of {len(report.projects)} delayed)")
-    for column in ("project", "slip days", "causes (share of the delay)", "first remedy"):
+    for column in ("project", "slip days", "causes (share of the delay, confidence)", "first remedy"):
         table.add_column(column)
     for project in sorted(report.delayed, key=lambda p: -(p.slip_days or 0)):
-        causes = ", ".join(f"{c.cause} {c.share:.0%}" for c in project.causes) or "none found"
+        causes = ", ".join(f"{c.cause} {c.share:.0%} ({c.confidence:.0%})" for c in project.causes) or "none found"
         first = project.remedies[0].title if project.remedies else "-"
         table.add_row(project.key, f"{project.slip_days:.0f}" if project.slip_days is not None else "?", causes, first)
     return table

@@ -85,6 +85,7 @@ def _request(project: ProjectAnalysis) -> ActionRequest:
             "spi": project.schedule.spi,
             "forecast_end": str(project.schedule.forecast_end) if project.schedule.forecast_end else None,
             "causes": {cause.cause: cause.share for cause in project.causes},
+            "unexplained_days": project.unexplained_days,
         },
         next_steps=[f"{remedy.title}: {remedy.action}" for remedy in project.remedies]
         or ["Review the delay with the PMO: no cause in the catalogue explains it from the Jira data."],
@@ -99,7 +100,10 @@ def ticket_description(project: ProjectAnalysis) -> str:
     if project.causes:
         lines += ["", "Root causes, with the share of the delay each explains:"]
         for rank, cause in enumerate(project.causes, 1):
-            lines.append(f"{rank}. {cause.title} ({cause.share:.0%}): {cause.evidence.summary}")
+            lines.append(
+                f"{rank}. {cause.title} ({cause.share:.0%} of the delay, confidence {cause.confidence:.0%}): "
+                f"{cause.evidence.summary}"
+            )
             if cause.evidence.issues:
                 lines.append(f"   Issues: {', '.join(cause.evidence.issues)}")
             if cause.evidence.people:

@@ -1,10 +1,12 @@
-"""Root-cause analysis of a whole portfolio: detect delays, score each cause, normalise, rank, prescribe.
+"""Root-cause analysis of a whole portfolio: detect delays, score each cause, attribute, rank, prescribe.
 
-Scoring: every analyser returns item-equivalents of work its cause cost; divided by the project's
-throughput that is days of delay (``impact_days``). Each cause's ``score`` is the part of the slip it
-could explain alone (impact / slip, capped at 1); its ``share`` is its part of the slip once all causes
-are put together (impact / max(slip, sum of impacts)), so shares never sum above 1. Causes are sorted by
-impact, highest first.
+Scoring: every analyser returns item-equivalents of work its cause cost and the issues behind them; an
+issue claimed by several causes goes to one only (:mod:`pmo_gates.rca.attribution`). Divided by the
+project's throughput that is days of delay, scaled down to the slip when the causes together exceed it
+(``impact_days``); what they leave of the slip is ``unexplained_days``. Each cause's ``score`` is the part
+of the slip it could explain alone (capped at 1), its ``share`` its part of the slip (shares sum to <= 1),
+its ``confidence`` how much of its evidence is direct (0-1). Causes are sorted by impact, highest first. A
+delayed project that no cause explains gets the explicit cause ``unexplained``, naming the missing data.
 """
 
 from __future__ import annotations
@@ -17,12 +19,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pmo_gates.rca.attribution import Attributed, attribute, fit_to_slip
 from pmo_gates.rca.detect import DETECTION_FACTS, ScheduleStatus, assess_schedule
 from pmo_gates.rca.playbook import Playbook, load_playbook
 from pmo_gates.rca.profile import ProjectProfile, build_profile
 from pmo_gates.rca.registry import CauseContext, CauseFinding, CauseRegistry, Evidence, cause_registry
 from pmo_gates.rca.scan import portfolio_context, scan_projects
 from pmo_gates.rules.facts import FactParams, compute_facts
+from pmo_gates.rules.facts.builtin.scope import scope_splits
+from pmo_gates.rules.facts.compute import project_scope
+from pmo_gates.rules.facts.context import FactContext
 from pmo_gates.rules.fingerprints import period_of
 from pmo_gates.rules.models import Recurrence
 from pmo_gates.store import Store, upsert
@@ -39,7 +45,8 @@ class CauseResult(BaseModel):
     title: str
     score: float = Field(description="Part of the slip this cause could explain on its own (0-1).")
     share: float = Field(description="Its part of the slip among all causes found (shares sum to <= 1).")
-    impact_days: float = Field(description="Estimated days of delay: item-equivalents / throughput.")
+    impact_days: float = Field(description="Days of the slip attributed to this cause (they sum to <= the slip).")
+    confidence: float = Field(1.0, description="Share of its evidence that is direct (0-1).")
     evidence: Evidence
 
 
@@ -68,6 +75,10 @@ class ProjectAnalysis(BaseModel):
     schedule: ScheduleStatus
     causes: list[CauseResult] = Field(default_factory=list)
     remedies: list[RemedyResult] = Field(default_factory=list)
+    unexplained_days: float | None = Field(None, description="Days of the slip no cause explains.")
+    scope_baseline: dict[str, str | None] = Field(
+        default_factory=dict, description="The scope baseline used: date, source, reason."
+    )
 
     def summary(self) -> dict[str, Any]:
         """The ``pmo-gates rca --json`` shape of this project."""
@@ -77,6 +88,8 @@ class ProjectAnalysis(BaseModel):
             "slip_days": self.slip_days,
             "causes": [cause.model_dump(mode="json") for cause in self.causes],
             "remedies": [remedy.model_dump(mode="json") for remedy in self.remedies],
+            "unexplained_days": self.unexplained_days,
+            "scope_baseline": self.scope_baseline,
         }
 
 
@@ -110,10 +123,13 @@ def analyse_portfolio(
     playbook = playbook or load_playbook()
     work = playbook.work
     facts = compute_facts(store, today=today, only=DETECTION_FACTS, params=fact_params(playbook, params))
+    baselines = scope_baselines(store, today=today, params=fact_params(playbook, params))
     context = portfolio_context(store, ignore_issue_types=work.ignore_issue_types)
     classify = work.classifier(context.status_categories)
     profiles = [
-        build_profile(rows, classify, today, evidence_limit=work.evidence_limit)
+        build_profile(
+            rows, classify, today, evidence_limit=work.evidence_limit, baseline=baselines.get(rows.project["key"])
+        )
         for rows in scan_projects(
             store, ignore_issue_types=work.ignore_issue_types, blocking_link_types=work.blocking_link_types
         )
@@ -125,6 +141,7 @@ def analyse_portfolio(
         cycle_norm_days=cycle_norm,
         people=context.people,
         evidence_limit=work.evidence_limit,
+        unassigned_norm=unassigned_norm(profiles),
     )
     period = period_of(Recurrence.MONTHLY, today)  # the same month key as the rules' monthly obligations
     projects = []
@@ -132,9 +149,10 @@ def analyse_portfolio(
         project_facts = facts.get(profile.key, {})
         schedule = assess_schedule(project_facts, playbook.detection, today)
         causes: list[CauseResult] = []
+        unexplained: float | None = None
         if schedule.delayed:
             rate = _items_per_day(profile, project_facts.get("throughput_per_day"))
-            causes = rank_causes(profile, schedule, cause_context, playbook, rate, registry)
+            causes, unexplained = rank_causes(profile, schedule, cause_context, playbook, rate, registry)
         project = profile.project
         projects.append(
             ProjectAnalysis(
@@ -150,6 +168,12 @@ def analyse_portfolio(
                 schedule=schedule,
                 causes=causes,
                 remedies=prescribe(profile, schedule, causes, playbook),
+                unexplained_days=unexplained,
+                scope_baseline={
+                    "date": str(profile.baseline) if profile.baseline else None,
+                    "source": profile.baseline_source,
+                    "reason": profile.baseline_reason,
+                },
             )
         )
     return RcaReport(
@@ -176,6 +200,23 @@ def portfolio_norms(profiles: list[ProjectProfile]) -> tuple[dict[str, float], f
     norms = {status: statistics.median(values) for status, values in per_status.items()}
     cycle = statistics.median(cycles) if cycles else _DEFAULT_CYCLE_DAYS
     return norms, max(cycle, 0.1)
+
+
+def unassigned_norm(profiles: list[ProjectProfile]) -> float:
+    """The usual share of a project's open items without an assignee (median over projects with open work)."""
+    shares = [len(p.unassigned) / p.open for p in profiles if p.open >= _MIN_NORM_SAMPLES]
+    return statistics.median(shares) if shares else 0.0
+
+
+def scope_baselines(store: Store, *, today: date, params: FactParams) -> dict[str, tuple[date | None, str, str]]:
+    """Every project's scope baseline (day, source, reason), as the scope and EVM facts use it."""
+    with store.session() as session:
+        keys, everything = project_scope(session, None)
+        ctx = FactContext(session=session, projects=keys, today=today, params=params, all_projects=everything)
+        return {
+            key: (split.baseline.day, split.baseline.source, split.baseline.reason)
+            for key, split in scope_splits(ctx).items()
+        }
 
 
 def fact_params(playbook: Playbook, base: FactParams | None = None) -> FactParams:
@@ -212,8 +253,9 @@ def rank_causes(
     playbook: Playbook,
     items_per_day: float,
     registry: CauseRegistry = cause_registry,
-) -> list[CauseResult]:
-    """Run every enabled analyser on one delayed project; score, normalise and sort what they find.
+) -> tuple[list[CauseResult], float]:
+    """Run every enabled analyser on one delayed project; attribute each issue to one cause, turn the
+    result into days of the slip and sort. Returns the causes and the unexplained days.
 
     ``items_per_day`` converts item-equivalents into days of delay."""
     found: list[tuple[CauseFinding, float, str]] = []
@@ -223,24 +265,89 @@ def rank_causes(
             continue
         finding = analyser.analyse(profile, schedule, context, entry.params)
         if finding is not None and finding.items > 0 and entry.weight > 0:
-            found.append((finding, finding.items * entry.weight, analyser.title))
-    if not found:
-        return []
+            found.append((finding, entry.weight, analyser.title))
     slip = max(schedule.slip_days or 0.0, 1.0)
-    impacts = [(finding, items / items_per_day, title) for finding, items, title in found]
-    total = max(slip, sum(days for _, days, _ in impacts))
-    impacts.sort(key=lambda f: (-f[1], f[0].cause))
-    return [
+    explained, unexplained = fit_to_slip(attribute(found), items_per_day, slip)
+    causes = [
         CauseResult(
-            cause=finding.cause,
-            title=title,
-            score=round(min(1.0, days / slip), 3),
-            share=round(days / total, 3),
-            impact_days=round(days, 1),
-            evidence=finding.evidence,
+            cause=e.cause.finding.cause,
+            title=e.cause.title,
+            score=round(min(1.0, e.raw_days / slip), 3),
+            share=round(e.days / slip, 3),
+            impact_days=round(e.days, 1),
+            confidence=e.cause.confidence,
+            evidence=_with_attribution(e.cause),
         )
-        for finding, days, title in impacts
+        for e in explained
     ]
+    causes = [c for c in causes if c.impact_days > 0 or c.share > 0]
+    if not causes:
+        return [unexplained_cause(profile, slip)], round(slip, 1)
+    return causes, round(unexplained, 1)
+
+
+def _with_attribution(cause: Attributed) -> Evidence:
+    numbers = {**cause.finding.evidence.numbers, "item_equivalents": round(cause.items, 2)}
+    if cause.finding.claims:
+        numbers["issues_attributed"] = cause.claimed
+    return cause.finding.evidence.model_copy(update={"numbers": numbers})
+
+
+UNEXPLAINED = "unexplained"
+
+
+def unexplained_cause(profile: ProjectProfile, slip: float) -> CauseResult:
+    """The explicit answer for a delay no cause explains: what data would have been needed."""
+    missing = missing_data(profile)
+    summary = "no cause in the PMO's catalogue explains this delay from the synced data"
+    if missing:
+        summary += "; missing: " + ", ".join(missing)
+    return CauseResult(
+        cause=UNEXPLAINED,
+        title="Not explained by the synced data",
+        score=1.0,
+        share=1.0,
+        impact_days=round(slip, 1),
+        confidence=0.0,
+        evidence=Evidence(
+            summary=summary,
+            numbers={"items": profile.total, "open": profile.open, "done": profile.done},
+            details=[f"missing: {m}" for m in missing],
+        ),
+    )
+
+
+def missing_data(profile: ProjectProfile) -> list[str]:
+    """What the analysis could not read for this project (each a reason a cause may go unseen)."""
+    missing = []
+    if not profile.total:
+        missing.append("work items")
+    if profile.total and not profile.status_changes:
+        missing.append("status history (changelogs)")
+    if not profile.links:
+        missing.append("blocking links")
+    if profile.total and not profile.due_dates:
+        missing.append("due dates")
+    if profile.total and not profile.estimates:
+        missing.append("original estimates and logged time")
+    if profile.baseline is None:
+        missing.append("a scope baseline (no baseline date, phase history or backlog build-up)")
+    if profile.total and not profile.assignees and not profile.unassigned:
+        missing.append("assignees")
+    return missing
+
+
+class _Fallback(BaseModel):
+    id: str = "delay_review"
+    kind: str = "efficiency_improvement"
+    title: str = "Review the delay with the team"
+    action: str = (
+        "$manager: review the $slip_days-day delay of $project with the team this week ($cause: $summary) and "
+        "agree one corrective step; record blockers as links and keep estimates and statuses current."
+    )
+
+
+FALLBACK_REMEDY = _Fallback()
 
 
 def prescribe(
@@ -267,15 +374,20 @@ def prescribe(
             "statuses": ", ".join(evidence.statuses) or "-",
             "projects": ", ".join(evidence.projects) or "-",
         }
-        for rid in playbook.cause(cause.cause).remedies:
+        entry = playbook.unexplained if cause.cause == UNEXPLAINED else playbook.cause(cause.cause)
+        for rid in entry.remedies:
             if rid not in texts:
                 texts[rid] = Template(playbook.remedies[rid].action).safe_substitute(values)
             answers[rid].append(cause.cause)
+        if rank == 0 and not texts:  # the top cause always gets a remedy, even from a playbook without one
+            texts[FALLBACK_REMEDY.id] = Template(FALLBACK_REMEDY.action).safe_substitute(values)
+            answers[FALLBACK_REMEDY.id].append(cause.cause)
+    remedies = {**playbook.remedies, FALLBACK_REMEDY.id: FALLBACK_REMEDY}
     return [
         RemedyResult(
             id=rid,
-            kind=playbook.remedies[rid].kind,
-            title=playbook.remedies[rid].title,
+            kind=remedies[rid].kind,
+            title=remedies[rid].title,
             action=text,
             causes=answers[rid],
         )

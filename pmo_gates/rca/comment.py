@@ -50,19 +50,27 @@ def rca_comment_blocks(analysis: ProjectAnalysis) -> list[Block]:
     blocks.append(Heading(text="Causes", level=4))
     blocks.append(
         Table(
-            header=["#", "Cause", "Share of delay", "Est. days", "What we found"],
+            header=["#", "Cause", "Share of delay", "Est. days", "Confidence", "What we found"],
             rows=[
                 [
                     str(rank),
                     f"{cause.title} ({cause.cause})",
                     f"{cause.share:.0%}",
                     f"{cause.impact_days:.1f}",
+                    f"{cause.confidence:.0%}",
                     cause.evidence.summary,
                 ]
                 for rank, cause in enumerate(analysis.causes, 1)
             ],
         )
     )
+    if analysis.unexplained_days and analysis.causes[0].cause != "unexplained":
+        blocks.append(
+            Paragraph(parts=[f"Not explained by the synced data: {analysis.unexplained_days:.1f} days of the delay."])
+        )
+    baseline = analysis.scope_baseline
+    if baseline.get("source") not in (None, "mapped"):
+        blocks.append(Paragraph(parts=[f"Scope baseline: {baseline.get('reason')}."]))
     blocks.append(Heading(text="Evidence", level=4))
     for cause in analysis.causes:
         evidence = cause.evidence

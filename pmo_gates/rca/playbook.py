@@ -95,6 +95,9 @@ class Playbook(_Model):
     work: WorkSection = WorkSection()
     prescribe: PrescribeSection = PrescribeSection()
     causes: Any
+    unexplained: CauseEntry = Field(
+        default_factory=CauseEntry, description="Remedies for a delay no cause explains (the 'unexplained' cause)."
+    )
     remedies: dict[str, Remedy] = Field(default_factory=dict)
 
     def cause(self, name: str) -> CauseEntry:
@@ -113,11 +116,12 @@ def playbook_model(registry: CauseRegistry = cause_registry) -> type[Playbook]:
 
 def _semantic_errors(playbook: Playbook, document: YamlDocument, registry: CauseRegistry) -> list[RuleFileError]:
     errors = []
-    for name in registry.names():
-        for i, remedy in enumerate(playbook.cause(name).remedies):
+    entries = [(("causes", name), playbook.cause(name)) for name in registry.names()]
+    for where, entry in [*entries, (("unexplained",), playbook.unexplained)]:
+        for i, remedy in enumerate(entry.remedies):
             if remedy not in playbook.remedies:
                 hint = f" (known: {', '.join(sorted(playbook.remedies))})" if playbook.remedies else ""
-                errors.append(located(document, ("causes", name, "remedies", i), f"unknown remedy {remedy!r}{hint}"))
+                errors.append(located(document, (*where, "remedies", i), f"unknown remedy {remedy!r}{hint}"))
     for rid, remedy in playbook.remedies.items():
         where = ("remedies", rid, "action")
         template = Template(remedy.action)

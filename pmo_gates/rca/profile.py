@@ -25,6 +25,7 @@ class StatusDwell:
     total_days: float = 0.0
     open_now: int = 0
     longest: list[tuple[str, float]] = field(default_factory=list)  # (issue key, days), longest first
+    visits: list[tuple[str, float, float | None]] = field(default_factory=list)  # (key, days, resolved at)
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,8 @@ class Unassigned:
     key: str
     status: str
     due: date | None  # the issue's due date, else the project's planned end
+    own_due: bool = True  # False: ``due`` is the project's planned end
+    created: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,8 @@ class Rework:
     reopens: int
     bounces: int
     transitions: tuple[str, ...]  # e.g. "Done -> In Progress"
+    days: float = 0.0  # time spent open again after a reopen or bounce-back (not counted as queueing)
+    open_now: bool = False  # still being reworked
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,9 @@ class ProjectProfile:
     done: int = 0
     first_created: float | None = None
     # scope
+    baseline: date | None = None
+    baseline_source: str = "none"
+    baseline_reason: str = ""
     baseline_items: int = 0
     added: list[tuple[str, str]] = field(default_factory=list)  # (key, issue type), newest first
     # flow
@@ -82,6 +90,11 @@ class ProjectProfile:
     spent_s: int = 0
     overruns: list[Overrun] = field(default_factory=list)
     assignees: dict[str, list[str]] = field(default_factory=dict)  # person -> open issue keys here
+    # what the data holds (named when a delay cannot be explained)
+    status_changes: int = 0
+    due_dates: int = 0
+    estimates: int = 0
+    links: int = 0
 
     @property
     def open(self) -> int:
@@ -126,13 +139,26 @@ class StatusClassifier:
         return "bounce" if CATEGORY_RANK[now] < CATEGORY_RANK[was] else ""
 
 
-def build_profile(rows: ProjectRows, classify: StatusClassifier, today: date, *, evidence_limit: int) -> ProjectProfile:
-    """Measure one project; ``today`` ends at midnight, so work resolved today counts as done."""
+def build_profile(
+    rows: ProjectRows,
+    classify: StatusClassifier,
+    today: date,
+    *,
+    evidence_limit: int,
+    baseline: tuple[date | None, str, str] | None = None,
+) -> ProjectProfile:
+    """Measure one project; ``today`` ends at midnight, so work resolved today counts as done.
+
+    ``baseline`` is the scope baseline (day, source, reason) from the facts; without it only a mapped
+    baseline date is used (never the planned start: the backlog is written after it)."""
     now = date_days(today) + 1.0
     project = rows.project
     profile = ProjectProfile(key=project["key"], project=project, today=today)
-    baseline = project.get("baseline_date") or project.get("planned_start")
-    baseline_end = date_days(baseline) + 1.0 if baseline else None
+    if baseline is None:
+        mapped = project.get("baseline_date")
+        baseline = (mapped, "mapped", f"the project's baseline date {mapped}") if mapped else (None, "none", "")
+    profile.baseline, profile.baseline_source, profile.baseline_reason = baseline
+    baseline_end = date_days(profile.baseline) + 1.0 if profile.baseline else None
     planned_end = project.get("planned_end")
 
     changes_by_issue: dict[int, list[StatusChange]] = defaultdict(list)
@@ -140,7 +166,7 @@ def build_profile(rows: ProjectRows, classify: StatusClassifier, today: date, *,
         changes_by_issue[change.issue_id].append(change)
 
     added: list[tuple[float, str, str]] = []
-    dwell_per_status: dict[str, list[tuple[str, float]]] = defaultdict(list)
+    dwell_per_status: dict[str, list[tuple[str, float, float | None]]] = defaultdict(list)
     open_keys: set[str] = set()
     for issue in rows.issues:
         profile.total += 1
@@ -153,16 +179,29 @@ def build_profile(rows: ProjectRows, classify: StatusClassifier, today: date, *,
             if issue.assignee_id:
                 profile.assignees.setdefault(issue.assignee_id, []).append(issue.key)
             else:
-                profile.unassigned.append(Unassigned(issue.key, issue.status, issue.due_date or planned_end))
+                profile.unassigned.append(
+                    Unassigned(
+                        issue.key,
+                        issue.status,
+                        issue.due_date or planned_end,
+                        issue.due_date is not None,
+                        issue.created,
+                    )
+                )
+        profile.due_dates += issue.due_date is not None
+        profile.estimates += bool(issue.original_estimate_s)
         if baseline_end is not None:
             if issue.created >= baseline_end:
                 added.append((issue.created, issue.key, issue.issue_type))
             else:
                 profile.baseline_items += 1
-        _measure_estimate(profile, issue, is_done)
-        per_status = _walk_statuses(profile, issue, changes_by_issue.get(issue.id, []), classify, now, is_done)
+        history = changes_by_issue.get(issue.id, [])
+        profile.status_changes += len(history)
+        per_status, reopened = _walk_statuses(profile, issue, history, classify, now, is_done)
+        if not reopened:  # effort spent redoing finished work is rework, not an estimate missed
+            _measure_estimate(profile, issue, is_done)
         for status, days in per_status.items():
-            dwell_per_status[status].append((issue.key, days))
+            dwell_per_status[status].append((issue.key, days, issue.resolved))
             if not is_done and status == issue.status:
                 profile.dwell.setdefault(status, StatusDwell()).open_now += 1
 
@@ -171,8 +210,10 @@ def build_profile(rows: ProjectRows, classify: StatusClassifier, today: date, *,
     for status, visits in dwell_per_status.items():
         dwell = profile.dwell.setdefault(status, StatusDwell())
         dwell.issues = len(visits)
-        dwell.total_days = sum(days for _, days in visits)
-        dwell.longest = sorted(visits, key=lambda v: (-v[1], v[0]))[:limit]
+        dwell.total_days = sum(days for _, days, _ in visits)
+        dwell.longest = [(key, days) for key, days, _ in sorted(visits, key=lambda v: (-v[1], v[0]))[:limit]]
+        dwell.visits = visits
+    profile.links = len(rows.blockers)
     profile.blocked = _blocked(rows, open_keys, {i.key: i.status for i in rows.issues})
     profile.overruns = sorted(profile.overruns, key=lambda o: (o.estimate_h - o.spent_h, o.key))[:limit]
     profile.rework.sort(key=lambda r: (-(r.reopens + r.bounces), r.key))
@@ -201,17 +242,30 @@ def _walk_statuses(
     classify: StatusClassifier,
     now: float,
     is_done: bool,
-) -> dict[str, float]:
-    """Days this issue spent in each in-progress status; records its reopens and bounce-backs."""
+) -> tuple[dict[str, float], bool]:
+    """Days this issue spent in each in-progress status on its first pass, and whether it was reopened.
+
+    After a reopen or a bounce-back, the time until the issue is done again is rework (recorded with its
+    reopens and bounce-backs), not queueing in the status it sits in: one issue-day, one cause."""
     spent: dict[str, float] = defaultdict(float)
     status = changes[0].from_status if changes else issue.status
     since = issue.created
     reopens = bounces = 0
     moves: list[str] = []
     category = classify.category
-    for change in changes:
+    reworking = False
+    rework_days = 0.0
+
+    def count(until: float) -> float:
+        days = max(0.0, until - since)
+        if reworking and category(status) != "done":
+            return days
         if category(status) == "indeterminate":
-            spent[status or ""] += max(0.0, change.at - since)
+            spent[status or ""] += days
+        return 0.0
+
+    for change in changes:
+        rework_days += count(change.at)
         kind = classify.move(change.from_status, change.to_status)
         if kind:
             if kind == "reopen":
@@ -219,17 +273,20 @@ def _walk_statuses(
             else:
                 bounces += 1
             moves.append(f"{change.from_status} -> {change.to_status}")
+            reworking = True
+        elif category(change.to_status) == "done":
+            reworking = False
         status, since = change.to_status, change.at
-    if not is_done and category(status) == "indeterminate":
-        spent[status or ""] += max(0.0, now - since)
+    if not is_done:
+        rework_days += count(now)
     if reopens or bounces:
         profile.reopen_events += reopens
         profile.bounce_events += bounces
-        profile.rework.append(Rework(issue.key, reopens, bounces, tuple(moves)))
+        profile.rework.append(Rework(issue.key, reopens, bounces, tuple(moves), rework_days, reworking and not is_done))
     if is_done and spent:
         profile.cycle_days_total += sum(spent.values())
         profile.cycle_items += 1
-    return spent
+    return spent, bool(reopens)
 
 
 def _blocked(rows: ProjectRows, open_keys: set[str], statuses: dict[str, str]) -> list[Blocked]:

@@ -1,9 +1,11 @@
 """The cause-analyser registry: one small registered function per root cause.
 
 An analyser reads a project's profile and returns a :class:`CauseFinding` -- how much work the cause cost,
-in *item-equivalents* (work items added, redone, stuck or lost to waiting), with the evidence -- or None
-when the cause is not present above its playbook threshold. A common unit lets causes of different kinds
-be ranked against each other and turned into days of delay (item-equivalents / the project's throughput).
+in *item-equivalents* (work items added, redone, stuck or lost to waiting, each worth at most one item of
+waiting), with the evidence -- or None when the cause is not present above its playbook threshold. A
+common unit lets causes of different kinds be ranked against each other and turned into days of delay
+(item-equivalents / the project's throughput). ``claims`` names the issues behind the figure, so that an
+issue claimed by several causes is attributed to one only (see :mod:`pmo_gates.rca.attribution`).
 
     >>> from pydantic import BaseModel
     >>> class NoParams(BaseModel):
@@ -19,7 +21,7 @@ be ranked against each other and turned into days of delay (item-equivalents / t
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -50,6 +52,10 @@ class CauseFinding:
     cause: str
     items: float  # item-equivalents of work this cause cost the project
     evidence: Evidence
+    # issue key -> (item-equivalents, confidence 0-1 in that part); items not tied to one issue (e.g. effort
+    # beyond estimates) are ``items`` minus the claims' sum, at ``confidence``
+    claims: dict[str, tuple[float, float]] = field(default_factory=dict)
+    confidence: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,7 @@ class CauseContext:
     cycle_norm_days: float  # typical in-progress days per resolved item
     people: dict[str, PersonLoad]
     evidence_limit: int
+    unassigned_norm: float = 0.0  # typical share of a project's open items without assignee
 
 
 Analyse = Callable[[ProjectProfile, ScheduleStatus, CauseContext, Any], "CauseFinding | None"]

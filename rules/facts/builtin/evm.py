@@ -1,10 +1,16 @@
-"""Earned value management (PMBOK): BAC, PV, EV, AC and the indices SPI, CPI and EAC.
+"""Earned value management (PMBOK): BAC, PV, EV, AC and the indices SPI, CPI, EAC, ETC and VAC.
 
     PV  = BAC x elapsed fraction of the planned duration (clamped to 0..1)
-    EV  = BAC x percent complete (by story points, else by issues)
+    EV  = BAC x share of the *baseline* scope completed (by story points, else by issues)
     AC  = the mapped Actual Cost, else logged hours x hourly rate
     SPI = EV / PV      CPI = EV / AC      EAC = BAC / CPI
+    ETC = EAC - AC     VAC = BAC - EAC
     SV  = EV - PV      CV  = EV - AC
+
+BAC prices the scope that existed at the baseline (see ``scope``), so EV is earned against that scope:
+work added after the baseline neither dilutes what was already earned nor earns baseline value. Its value
+(at the baseline's price per item or point) is reported on its own as ``added_scope_value``; re-baselining
+(a new baseline date) folds it in. Without any known baseline, EV falls back to the share of all work done.
 
 A ratio whose divisor is zero or unknown is null, never infinite: an EV of 0 gives CPI 0 and so no EAC.
 """
@@ -19,8 +25,9 @@ from sqlalchemy import func, select
 
 from pmo_gates.rules.catalog import FactType
 from pmo_gates.rules.facts.builtin import registry
-from pmo_gates.rules.facts.builtin.progress import EMPTY, issue_counts
+from pmo_gates.rules.facts.builtin.progress import EMPTY, IssueCounts, issue_counts
 from pmo_gates.rules.facts.builtin.projects import ProjectRecord, project_records
+from pmo_gates.rules.facts.builtin.scope import ScopeSplit, scope_splits
 from pmo_gates.rules.facts.context import FactContext, shared
 from pmo_gates.rules.facts.queries import ratio
 from pmo_gates.store.models import Issue, Worklog
@@ -32,6 +39,7 @@ class EarnedValue:
     pv: float | None
     ev: float | None
     ac: float | None
+    added: float | None = None  # value of the work done on scope added after the baseline (not in EV)
 
     @property
     def spi(self) -> float | None:
@@ -45,6 +53,16 @@ class EarnedValue:
     def eac(self) -> float | None:
         cpi = self.cpi
         return None if self.bac is None or cpi is None else ratio(self.bac, cpi)
+
+    @property
+    def etc(self) -> float | None:
+        eac = self.eac
+        return None if eac is None or self.ac is None else eac - self.ac
+
+    @property
+    def vac(self) -> float | None:
+        eac = self.eac
+        return None if eac is None or self.bac is None else self.bac - eac
 
     @property
     def sv(self) -> float | None:
@@ -97,22 +115,35 @@ def actual_cost_of(record: ProjectRecord, hours: float | None, default_rate: flo
 @shared
 def earned_values(ctx: FactContext) -> dict[str, EarnedValue]:
     counts = issue_counts(ctx)
+    splits = scope_splits(ctx)
     hours = logged_hours(ctx)
     out = {}
     for key, record in project_records(ctx).items():
         work = counts.get(key, EMPTY)
         bac = record.budget
-        done = ratio(work.points_done, work.points_total)
-        if done is None:
-            done = ratio(work.done, work.total)
+        split = splits.get(key)
+        done, added = _earned_shares(work, split)
         fraction = planned_fraction(record.planned_start, record.planned_end, ctx.today)
         out[key] = EarnedValue(
             bac=bac,
             pv=None if bac is None or fraction is None else bac * fraction,
             ev=None if bac is None or done is None else bac * done,
             ac=actual_cost_of(record, hours.get(key), ctx.params.default_hourly_rate),
+            added=None if bac is None or added is None else bac * added,
         )
     return out
+
+
+def _earned_shares(work: IssueCounts, split: ScopeSplit | None) -> tuple[float | None, float | None]:
+    """(share of the baseline scope done, work done on added scope in baseline units), both vs BAC."""
+    if split is not None and split.baseline.day is not None and (split.baseline_items or split.baseline_points):
+        if split.baseline_points > 0:
+            return split.baseline_share_done, split.added_points_done / split.baseline_points
+        return split.baseline_share_done, split.added_done / split.baseline_items
+    done = ratio(work.points_done, work.points_total)
+    if done is None:
+        done = ratio(work.done, work.total)
+    return done, None
 
 
 def _column(ctx: FactContext, name: str) -> dict[str, Any]:
@@ -163,11 +194,37 @@ def pv(ctx: FactContext) -> dict[str, Any]:
     "ev",
     type=FactType.NUMBER,
     unit="currency",
-    description="Earned value: BAC x percent complete by story points (by issues when nothing is estimated).",
+    description="Earned value: BAC x share of the baseline scope completed (story points, else issues).",
 )
 def ev(ctx: FactContext) -> dict[str, Any]:
-    """Null without a budget or without work issues."""
+    """Scope added after the baseline does not lower it (see ``added_scope_value``). Without a known
+    baseline: BAC x share of all work done. Null without a budget or without work issues."""
     return _column(ctx, "ev")
+
+
+@registry.register(
+    "added_scope_value",
+    type=FactType.NUMBER,
+    unit="currency",
+    description="Work done on scope added after the baseline, priced like the baseline (not part of EV).",
+)
+def added_scope_value(ctx: FactContext) -> dict[str, Any]:
+    """BAC x (added items, or points, done / baseline items, or points). Null without a budget or a baseline."""
+    return _column(ctx, "added")
+
+
+@registry.register("etc", type=FactType.NUMBER, unit="currency", description="Estimate to complete (PMBOK): EAC - AC.")
+def etc(ctx: FactContext) -> dict[str, Any]:
+    """What the rest will cost if the cost efficiency so far continues. Null when EAC or AC is."""
+    return _column(ctx, "etc")
+
+
+@registry.register(
+    "vac", type=FactType.NUMBER, unit="currency", description="Variance at completion (PMBOK): BAC - EAC."
+)
+def vac(ctx: FactContext) -> dict[str, Any]:
+    """Negative means the project is heading over budget. Null when EAC is."""
+    return _column(ctx, "vac")
 
 
 @registry.register("spi", type=FactType.NUMBER, unit="ratio", description="Schedule performance index: EV / PV.")

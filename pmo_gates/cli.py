@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "pmo_gates.commands.report",
     "pmo_gates.commands.serve",
     "pmo_gates.commands.demo",
+    "pmo_gates.commands.doctor",
 ]
 
 for _name in COMMAND_MODULES:

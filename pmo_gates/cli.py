@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "pmo_gates.commands.serve",
     "pmo_gates.commands.demo",
     "pmo_gates.commands.doctor",
+    "pmo_gates.commands.init",
 ]
 
 for _name in COMMAND_MODULES:

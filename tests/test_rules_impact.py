@@ -153,3 +153,19 @@ def test_the_flow_variant_publishes_markdown_and_a_table(synced: Path, tmp_path:
     assert "charter-approved" in str(published["rules-impact-summary"])
     rows = published["rules-impact-changes"]
     assert isinstance(rows, list) and rows and {"project", "what", "before", "after", "why"} <= set(rows[0])
+
+
+@pytest.mark.prefect
+def test_the_flow_runs_on_prefect_and_leaves_both_artifacts(prefect_api: str, synced: Path, tmp_path: Path) -> None:
+    from pmo_gates.flows.rules_impact import rules_impact_flow
+    from tests.fixtures_flows import artifact_text, artifacts_of
+
+    base, head = copy_packs(tmp_path / "base"), copy_packs(tmp_path / "head")
+    edit(head / "establishment" / "governance.yaml", 'check: "has_charter"', 'check: "false"')
+    state = rules_impact_flow(config_path=str(synced), base_dirs=[str(base)], head_dirs=[str(head)], return_state=True)
+    assert state.is_completed()
+    report = state.result()
+    assert report["rule_changes"] == {"charter-approved": ["check"]}
+    found = {a.key: artifact_text(a) for a in artifacts_of([state.state_details.flow_run_id])}
+    assert "charter-approved" in found["rules-impact-summary"]
+    assert "charter-approved" in found["rules-impact-changes"]

@@ -138,3 +138,40 @@ def test_a_store_behind_the_newest_migration_is_a_warning(tmp_path, monkeypatch)
         code, report = doctor(write_config(tmp_path, sb.url, keys(small())))
         store_check = by_id(report)["store"]
         assert store_check["status"] == "warn" and "0001" in store_check["detail"] and code == 0
+
+
+def test_data_center_gaps_are_found_the_same_way(tmp_path) -> None:
+    with SandboxServer(bare_small(), flavour="dc", auth=(EMAIL, TOKEN), validate=contract()) as sb:
+        config = write_config(tmp_path, sb.url, keys(bare_small()))
+        config.write_text(config.read_text().replace(f"email: {EMAIL}, ", ""))  # DC: a PAT, no e-mail
+        code, report = doctor(config)
+        checks = by_id(report)
+        assert code == 1 and checks["jira.auth"]["status"] == "ok"
+        assert "Jira Data Center" in checks["jira.auth"]["detail"]
+        assert checks["field.phase"]["status"] == "fail"
+        assert all(checks[f"anchor.{p}"]["status"] == "fail" for p in keys(bare_small()))
+        assert checks["permission.BROWSE_PROJECTS"]["status"] == "ok"
+
+
+def test_a_project_without_the_anchor_issue_type_is_named(tmp_path) -> None:
+    snapshot = small()
+    first = snapshot.projects[0]
+    types = [t for t in first.model_extra["issueTypes"] if t["name"] != "Project"]
+    stripped = first.model_copy(update={"issueTypes": types})
+    stripped.__pydantic_extra__["issueTypes"] = types
+    anchors = {i["key"] for i in snapshot.issues if i["fields"]["issuetype"]["name"] == "Project"}
+    changed = snapshot.model_copy(
+        update={
+            "projects": [stripped, *snapshot.projects[1:]],
+            "issues": [
+                i for i in snapshot.issues if not (i["key"] in anchors and i["key"].startswith(first.key + "-"))
+            ],
+        }
+    )
+    with SandboxServer(changed, auth=(EMAIL, TOKEN)) as sb:
+        code, report = doctor(write_config(tmp_path, sb.url, keys(snapshot)))
+        checks = by_id(report)
+        assert code == 1 and checks["anchor.issue_type"]["status"] == "fail"
+        assert first.key in checks["anchor.issue_type"]["detail"] and first.key in checks["anchor.issue_type"]["fix"]
+        assert f"anchor.{first.key}" not in checks  # its anchors are not looked for
+        assert all(checks[f"anchor.{p}"]["status"] in ("ok", "warn") for p in keys(snapshot)[1:])

@@ -64,8 +64,9 @@ def _jira(settings: Settings, env: Mapping[str, str], report: DoctorReport) -> N
         keys = sorted(projects)
         jira_checks.check_permissions(client, report, keys)
         matches = jira_checks.check_fields(client, report, settings)
-        if jira_checks.check_anchor_type(client, report, settings, projects) and keys:
-            jira_checks.check_anchors(client, report, settings, keys, matches)
+        usable = jira_checks.check_anchor_type(client, report, settings, projects)
+        if usable:
+            jira_checks.check_anchors(client, report, settings, usable, matches)
     except JiraConnectorError as exc:
         report.add(Check(id="jira", status="fail", detail=f"Jira request failed: {exc}", blocking=True))
     finally:

@@ -44,7 +44,8 @@ def check_auth(client: JiraClient, report: DoctorReport, settings: Settings) -> 
         return None
     name = me.get("displayName") or me.get("emailAddress") or me.get("accountId") or me.get("name")
     zone = me.get("timeZone") or "UTC"
-    report.add(Check(id="jira.auth", status="ok", detail=f"signed in as {name} (time zone {zone})"))
+    site = "Jira Cloud" if client.is_cloud else "Jira Data Center"
+    report.add(Check(id="jira.auth", status="ok", detail=f"signed in to {site} as {name} (time zone {zone})"))
     configured = settings.jira.flavour
     if configured != "auto" and configured != client.flavour:
         report.add(
@@ -170,8 +171,11 @@ def check_fields(client: JiraClient, report: DoctorReport, settings: Settings) -
     return matches
 
 
-def check_anchor_type(client: JiraClient, report: DoctorReport, settings: Settings, projects: dict[str, Any]) -> bool:
-    """The anchor issue type exists on the site and in every project in scope."""
+def check_anchor_type(
+    client: JiraClient, report: DoctorReport, settings: Settings, projects: dict[str, Any]
+) -> list[str]:
+    """The anchor issue type exists on the site and in every project in scope; returns the projects in
+    which it can be used (their anchors are checked next)."""
     wanted = settings.portfolio.anchor_issue_type
     names = sorted({str(t.get("name")) for t in client.get("/issuetype") or [] if t.get("name")})
     if wanted not in names:
@@ -185,9 +189,12 @@ def check_anchor_type(client: JiraClient, report: DoctorReport, settings: Settin
                 blocking=True,
             )
         )
-        return False
+        return []
+    # A project listed without its issue types (not expanded) is given the benefit of the doubt.
     without = [
-        k for k, p in sorted(projects.items()) if wanted not in {t.get("name") for t in p.get("issueTypes") or []}
+        k
+        for k, p in sorted(projects.items())
+        if "issueTypes" in p and wanted not in {t.get("name") for t in p.get("issueTypes") or []}
     ]
     if without:
         report.add(
@@ -199,9 +206,9 @@ def check_anchor_type(client: JiraClient, report: DoctorReport, settings: Settin
                 blocking=True,
             )
         )
-        return False
-    report.add(Check(id="anchor.issue_type", status="ok", detail=f"issue type {wanted!r} exists"))
-    return True
+    else:
+        report.add(Check(id="anchor.issue_type", status="ok", detail=f"issue type {wanted!r} exists"))
+    return [k for k in sorted(projects) if k not in without]
 
 
 def find_anchors(

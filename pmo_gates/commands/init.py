@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -19,6 +20,10 @@ from rich.markup import escape
 from pmo_gates.config import DEFAULT_CONFIG, ConfigError, FieldMap, Settings, load_settings
 from pmo_gates.connectors.connection import JiraConnection
 from pmo_gates.connectors.errors import JiraConfigError, JiraConnectorError
+
+if TYPE_CHECKING:
+    from pmo_gates.onboarding.setup_apply import SetupResult
+    from pmo_gates.onboarding.setup_plan import SetupPlan
 
 
 def _split(value: str | None) -> list[str]:
@@ -119,7 +124,9 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1)
 
 
-def _print(config: Path, text, plan, applied, *, dry_run: bool, as_json: bool) -> None:  # type: ignore[no-untyped-def]
+def _print(
+    config: Path, text: str | None, plan: SetupPlan, applied: SetupResult | None, *, dry_run: bool, as_json: bool
+) -> None:
     if as_json:
         data = {
             "config_path": str(config),
@@ -138,7 +145,7 @@ def _print(config: Path, text, plan, applied, *, dry_run: bool, as_json: bool) -
         else:
             out.print(f"wrote {config}", highlight=False)
     else:
-        out.print(f"{config} exists: left as it is", highlight=False)
+        out.print(f"{config} exists: left as it is (--force rewrites it from Jira)", highlight=False)
     out.print(plan.render_table())
     for line in plan.manual:
         out.print(f"[yellow]by hand:[/yellow] {escape(line)}", highlight=False, soft_wrap=True)

@@ -25,6 +25,9 @@ COMMAND_MODULES = [
     "pmo_gates.commands.report",
     "pmo_gates.commands.serve",
     "pmo_gates.commands.demo",
+    "pmo_gates.commands.doctor",
+    "pmo_gates.commands.init",
+    "pmo_gates.commands.rules_impact",  # after .rules: adds `rules impact` to its group
 ]
 
 for _name in COMMAND_MODULES:

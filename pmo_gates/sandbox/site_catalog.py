@@ -46,6 +46,8 @@ class SiteCatalog:
         self.link_types = [t.model_dump(by_alias=True, exclude_unset=True) for t in snapshot.issue_link_types]
         self.link_types = self.link_types or [catalog.link_type_object(n, base_url) for n in catalog.LINK_TYPES]
         self._options: dict[str, dict[str, dict[str, Any]]] = {}
+        # Permission keys GET /mypermissions reports as missing (tests of ``pmo-gates doctor``).
+        self.denied_permissions: set[str] = set()
         self._derive(snapshot, issues)
         self.jql = JqlSite(
             projects=self.projects,
@@ -120,6 +122,26 @@ class SiteCatalog:
 
     def field_def(self, field_id: str) -> dict[str, Any] | None:
         return self._field_by_id.get(field_id)
+
+    def add_custom_field(self, name: str, schema_type: str, custom_type: str) -> dict[str, Any]:
+        """A new custom field as ``POST /field`` creates it (the next free ``customfield_N`` id)."""
+        numbers = [int(f["id"].removeprefix("customfield_")) for f in self.fields if f["id"].startswith("customfield_")]
+        number = max([*numbers, 10000]) + 1
+        field_id = f"customfield_{number}"
+        field: dict[str, Any] = {
+            "id": field_id,
+            "key": field_id,
+            "name": name,
+            "custom": True,
+            "orderable": True,
+            "navigable": True,
+            "searchable": True,
+            "clauseNames": [f"cf[{number}]", name],
+            "schema": {"type": schema_type, "custom": custom_type, "customId": number},
+        }
+        self.fields.append(field)
+        self._field_by_id[field_id] = field
+        return dict(field)
 
     def status(self, name: str) -> dict[str, Any] | None:
         return self._status_by_name.get(name)

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from pmo_gates.sandbox.api import comments, history, issues, links, meta, properties, search
+from pmo_gates.sandbox.api import (
+    comments,
+    field_admin,
+    history,
+    issues,
+    links,
+    meta,
+    permissions,
+    properties,
+    search,
+)
 from pmo_gates.sandbox.api.core import ApiContext, Call, JiraError, Reply, Router, SandboxLimits
 
 __all__ = ["ApiContext", "Call", "JiraError", "Reply", "Router", "SandboxLimits", "build_router"]
@@ -10,6 +20,6 @@ __all__ = ["ApiContext", "Call", "JiraError", "Reply", "Router", "SandboxLimits"
 
 def build_router() -> Router:
     router = Router()
-    for module in (meta, search, issues, history, comments, properties, links):
+    for module in (meta, search, issues, history, comments, properties, links, permissions, field_admin):
         module.register(router)
     return router

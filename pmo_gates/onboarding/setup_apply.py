@@ -1,0 +1,76 @@
+"""Apply a setup plan: fields first (anchors may need them), then anchors, each item on its own so one
+failure does not stop the rest. Field ids of the anchors' PMO values are looked up after the fields exist."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from pmo_gates.connectors.client import JiraClient
+from pmo_gates.connectors.errors import JiraConnectorError
+from pmo_gates.onboarding.field_match import match_field
+from pmo_gates.onboarding.setup_plan import SetupItem, SetupPlan
+
+
+class AppliedItem(BaseModel):
+    id: str
+    status: Literal["done", "failed"]
+    result: str = Field(description="The new field id or issue key, or the error.")
+
+
+class SetupResult(BaseModel):
+    items: list[AppliedItem] = Field(default_factory=list)
+
+    @property
+    def failed(self) -> list[AppliedItem]:
+        return [i for i in self.items if i.status == "failed"]
+
+
+def apply_setup(client: JiraClient, plan: SetupPlan, field_names: dict[str, str]) -> SetupResult:
+    result = SetupResult()
+    ordered = sorted(plan.items, key=lambda i: i.op != "create_field")
+    field_ids: dict[str, str] | None = None
+    for item in ordered:
+        try:
+            if item.op == "create_field":
+                done = _create_field(client, item)
+            else:
+                if field_ids is None:
+                    fields = client.get("/field") or []
+                    matched = {k: match_field(n, fields) for k, n in field_names.items()}
+                    field_ids = {k: m.field_id for k, m in matched.items() if m.field_id}
+                done = _create_anchor(client, item, field_ids)
+        except JiraConnectorError as exc:
+            result.items.append(AppliedItem(id=item.id, status="failed", result=str(exc)))
+            continue
+        result.items.append(AppliedItem(id=item.id, status="done", result=done))
+    return result
+
+
+def _create_field(client: JiraClient, item: SetupItem) -> str:
+    field = client.post("/field", item.payload["field"])
+    field_id = str(field["id"])
+    if item.payload.get("options"):
+        contexts = client.get(f"/field/{field_id}/context").get("values") or []
+        if not contexts:
+            raise JiraConnectorError(f"field {field_id} was created without a context: add its options by hand")
+        options = [{"value": value} for value in item.payload["options"]]
+        client.post(f"/field/{field_id}/context/{contexts[0]['id']}/option", {"options": options})
+    _post_without_body(client, f"/screens/addToDefault/{field_id}")
+    return field_id
+
+
+def _post_without_body(client: JiraClient, path: str) -> Any:
+    """A POST that takes no request body (``JiraClient.post`` always sends JSON)."""
+    response = client.jira._session.post(client._url(path))
+    return client._json(response, "POST", path)
+
+
+def _create_anchor(client: JiraClient, item: SetupItem, field_ids: dict[str, str]) -> str:
+    fields: dict[str, Any] = dict(item.payload["fields"])
+    for key, value in item.payload.get("pmo", {}).items():
+        if key in field_ids:
+            fields[field_ids[key]] = value
+    created = client.post("/issue", {"fields": fields})
+    return str(created["key"])

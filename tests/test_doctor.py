@@ -175,3 +175,26 @@ def test_a_project_without_the_anchor_issue_type_is_named(tmp_path) -> None:
         assert first.key in checks["anchor.issue_type"]["detail"] and first.key in checks["anchor.issue_type"]["fix"]
         assert f"anchor.{first.key}" not in checks  # its anchors are not looked for
         assert all(checks[f"anchor.{p}"]["status"] in ("ok", "warn") for p in keys(snapshot)[1:])
+
+
+def test_a_stale_prefect_api_url_in_the_active_profile_is_found(tmp_path, monkeypatch) -> None:
+    home = tmp_path / "prefect-home"
+    home.mkdir()
+    (home / "profiles.toml").write_text(
+        'active = "team"\n[profiles.default]\n[profiles.team]\nPREFECT_API_URL = "http://127.0.0.1:1/api"\n'
+    )
+    monkeypatch.setenv("PREFECT_HOME", str(home))
+    monkeypatch.delenv("PREFECT_PROFILE", raising=False)
+    with SandboxServer(small(), auth=(EMAIL, TOKEN)) as sb:
+        code, report = doctor(write_config(tmp_path, sb.url, keys(small())))
+        prefect = by_id(report)["prefect"]
+        assert prefect["status"] == "fail" and "profile 'team'" in prefect["detail"]
+        assert "http://127.0.0.1:1/api" in prefect["detail"] and code == 0
+
+
+def test_a_database_url_that_is_no_url_is_reported_not_raised(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("PMO_GATES_DATABASE_URL", "not a url at all")
+    with SandboxServer(small(), auth=(EMAIL, TOKEN)) as sb:
+        code, report = doctor(write_config(tmp_path, sb.url, keys(small())))
+        store = by_id(report)["store"]
+        assert code == 1 and store["status"] == "fail" and "not a SQLAlchemy URL" in store["detail"]

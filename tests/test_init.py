@@ -123,3 +123,34 @@ def test_data_center_lists_fields_to_create_by_hand(tmp_path) -> None:
 def test_init_without_a_config_or_url_explains_itself(tmp_path) -> None:
     result = CliRunner().invoke(app, ["init", "--config", str(tmp_path / "none.yaml")])
     assert result.exit_code == 2 and "pass --url" in result.output and "Traceback" not in result.output
+
+
+def test_an_anchor_is_still_created_when_the_pmo_fields_are_not_on_its_create_screen(tmp_path) -> None:
+    """Real Jira refuses a field missing from the project's create screen (the sandbox has no screens: a
+    fault plays Jira's 400 once); init creates the anchor without them and says what to set by hand."""
+    from pmo_gates.sandbox.faults import FaultRule
+
+    config = tmp_path / "pmo-gates.yaml"
+    with SandboxServer(small(), auth=(EMAIL, TOKEN)) as sb:
+        first = small().projects[0].key
+        phase_id = next(f["id"] for f in sb.state.fields() if f["name"] == "PMO Phase")
+        for issue in [i for i in sb.state.issues() if i["key"].startswith(f"{first}-")]:
+            if issue["fields"]["issuetype"]["name"] == "Project":
+                sb.state.delete_issue(issue["key"])
+        message = f"Field '{phase_id}' cannot be set. It is not on the appropriate screen, or unknown."
+        sb.faults.add(
+            FaultRule(
+                method="POST",
+                path=r"/rest/api/2/issue$",
+                status=400,
+                count=1,
+                body={"errorMessages": [], "errors": {phase_id: message}},
+            )
+        )
+        code, out = run(*init_args(sb.url, config, "--projects", first, "--create-anchors", first, "--json"))
+        (applied,) = json.loads(out)["applied"]
+        assert code == 0 and applied["status"] == "done", applied
+        key = applied["result"].split()[0]
+        assert "without PMO Phase" in applied["result"] and f"set them on {key}" in applied["result"]
+        anchor = sb.state.issue(key)
+        assert anchor is not None and anchor["fields"]["issuetype"]["name"] == "Project"

@@ -169,3 +169,42 @@ def test_the_flow_runs_on_prefect_and_leaves_both_artifacts(prefect_api: str, sy
     found = {a.key: artifact_text(a) for a in artifacts_of([state.state_details.flow_run_id])}
     assert "charter-approved" in found["rules-impact-summary"]
     assert "charter-approved" in found["rules-impact-changes"]
+
+
+def test_a_new_waiver_is_named_as_the_reason(synced: Path, tmp_path: Path) -> None:
+    from pmo_gates.config import load_settings
+    from pmo_gates.impact.run import rules_impact
+    from pmo_gates.store import Store
+
+    settings = load_settings(synced)
+    packs = copy_packs(tmp_path / "packs")
+    store = Store(settings.database_url())
+    try:
+        unchanged = rules_impact(settings, store, base_dirs=[packs], head_dirs=[packs])
+        assert unchanged.projects == []
+        from pmo_gates.impact.run import load_rules
+        from pmo_gates.rules.evaluate import evaluate
+        from pmo_gates.rules.facts import compute_facts
+
+        today = settings.today
+        assert today is not None
+        evaluation = evaluate(
+            load_rules([packs], settings, today, "packs"),
+            compute_facts(store, today=today, params=settings.fact_params()),
+            today=today,
+        )
+        failing = evaluation.failures()[0]
+        waivers = tmp_path / "waivers.yaml"
+        waivers.write_text(
+            f"waivers:\n  - rule: {failing.rule_id}\n    project: {failing.project_key}\n"
+            "    approver: pmo.lead@example.com\n    reason: agreed exception\n    expires: 2099-12-31\n"
+        )
+        report = rules_impact(settings, store, base_dirs=[packs], head_dirs=[packs, waivers])
+    finally:
+        store.dispose()
+    (project,) = report.projects
+    change = next(f for f in project.findings if f.rule_id == failing.rule_id)
+    assert project.project_key == failing.project_key
+    assert change.before is not None and change.before.startswith("fail")
+    assert change.after is not None and change.after.startswith("waived")
+    assert change.why == "waiver: none -> pmo.lead@example.com until 2099-12-31"

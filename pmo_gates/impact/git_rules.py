@@ -14,7 +14,10 @@ class ImpactError(Exception):
 
 
 def _git(cwd: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(["git", "-C", str(cwd), *args], capture_output=True, check=False, timeout=60)
+    try:
+        return subprocess.run(["git", "-C", str(cwd), *args], capture_output=True, check=False, timeout=60)
+    except FileNotFoundError:
+        raise ImpactError("git is not installed here: compare rule folders with --base-dir instead") from None
 
 
 def paths_at_ref(paths: list[Path], ref: str, into: Path) -> list[Path]:

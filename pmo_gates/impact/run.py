@@ -24,7 +24,7 @@ def configured_paths(settings: Settings) -> list[Path]:
     return [*(settings.rules.paths or shipped_packs()), *settings.rules.waivers]
 
 
-def _load(paths: list[Path], settings: Settings, today: date, what: str) -> RuleSet:
+def load_rules(paths: list[Path], settings: Settings, today: date, what: str) -> RuleSet:
     from pmo_gates.rules.facts.registry import default_catalog
 
     if not paths:
@@ -55,7 +55,7 @@ def rules_impact(
         raise ImpactError("give the base rules as a git ref (--base) or as folders (--base-dir), one of the two")
     today = today or settings.today or date.today()
     head_paths = head_dirs or configured_paths(settings)
-    head = _load(head_paths, settings, today, "head")
+    head = load_rules(head_paths, settings, today, "head")
     with tempfile.TemporaryDirectory(prefix="pmo-gates-impact-") as tmp:
         if base_ref is not None:
             base_paths = paths_at_ref(
@@ -65,7 +65,7 @@ def rules_impact(
         else:
             base_paths = list(base_dirs or [])
             base_name = ", ".join(str(p) for p in base_paths)
-        base = _load(base_paths, settings, today, f"base ({base_name})")
+        base = load_rules(base_paths, settings, today, f"base ({base_name})")
     facts = compute_facts(store, today=today, params=settings.fact_params())
     return compare(
         evaluate(base, facts, today=today),

@@ -1,9 +1,11 @@
 """Doctor's checks that need no Jira: the store (reachable, migrated to the newest revision) and the
-Prefect API (reachable, when ``PREFECT_API_URL`` is set)."""
+Prefect API (reachable, when an API URL is set in the environment or the active Prefect profile)."""
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Mapping
+from pathlib import Path
 
 import requests
 from alembic.config import Config as AlembicConfig
@@ -22,27 +24,23 @@ def head_revision() -> str | None:
 
 
 def check_store(url: str, report: DoctorReport) -> None:
-    shown = safe_url(url)
     fix = "check database.url (or PMO_GATES_DATABASE_URL), e.g. sqlite:///pmo-gates.db or postgresql+psycopg://user@host/db"
     try:
         parsed = make_url(url)
+        shown = safe_url(url)
     except Exception:
         report.add(
             Check(id="store", status="fail", detail="database.url is not a SQLAlchemy URL", fix=fix, blocking=True)
         )
         return
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        from pathlib import Path
-
-        if not Path(parsed.database).exists():
-            report.add(
-                Check(
-                    id="store",
-                    status="ok",
-                    detail=f"{shown} does not exist yet: the first command creates and migrates it",
-                )
+    is_file = parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:")
+    if is_file and not Path(str(parsed.database)).exists():
+        report.add(
+            Check(
+                id="store", status="ok", detail=f"{shown} does not exist yet: the first command creates and migrates it"
             )
-            return
+        )
+        return
     engine = None
     try:
         engine = make_engine(url)
@@ -76,18 +74,35 @@ def check_store(url: str, report: DoctorReport) -> None:
         )
 
 
+def prefect_api_url(env: Mapping[str, str]) -> tuple[str, str] | None:
+    """The Prefect API URL flows would use and where it is set: the environment, else the active profile
+    of ``$PREFECT_HOME/profiles.toml`` (read directly: importing Prefect takes seconds)."""
+    url = (env.get("PREFECT_API_URL") or "").strip()
+    if url:
+        return url.rstrip("/"), "PREFECT_API_URL"
+    home = Path(env.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser()
+    try:
+        profiles = tomllib.loads((home / "profiles.toml").read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    name = env.get("PREFECT_PROFILE") or profiles.get("active") or "ephemeral"
+    value = ((profiles.get("profiles") or {}).get(name) or {}).get("PREFECT_API_URL")
+    return (str(value).rstrip("/"), f"PREFECT_API_URL of profile {name!r}") if value else None
+
+
 def check_prefect(env: Mapping[str, str], report: DoctorReport, *, timeout: float = 5.0) -> None:
-    url = (env.get("PREFECT_API_URL") or "").rstrip("/")
-    if not url:
+    found = prefect_api_url(env)
+    if found is None:
         report.add(
             Check(
                 id="prefect",
                 status="skip",
-                detail="PREFECT_API_URL is not set: flows start a temporary local Prefect server",
+                detail="no Prefect API URL is configured: flows start a temporary local Prefect server",
             )
         )
         return
-    fix = "start the server (`prefect server start`), or fix or unset PREFECT_API_URL"
+    url, where = found
+    fix = f"start the server (`prefect server start`), or fix or unset the {where}"
     try:
         response = requests.get(f"{url}/health", timeout=(timeout, timeout))
     except requests.exceptions.RequestException as exc:
@@ -95,7 +110,7 @@ def check_prefect(env: Mapping[str, str], report: DoctorReport, *, timeout: floa
             Check(
                 id="prefect",
                 status="fail",
-                detail=f"Prefect API at PREFECT_API_URL={url} is unreachable ({type(exc).__name__}): flows and "
+                detail=f"Prefect API at {where} = {url} is unreachable ({type(exc).__name__}): flows and "
                 "`serve` will fail",
                 fix=fix,
             )
@@ -106,7 +121,7 @@ def check_prefect(env: Mapping[str, str], report: DoctorReport, *, timeout: floa
             Check(
                 id="prefect",
                 status="fail",
-                detail=f"Prefect API at PREFECT_API_URL={url} answered HTTP {response.status_code} to /health",
+                detail=f"Prefect API at {where} = {url} answered HTTP {response.status_code} to /health",
                 fix=fix + " (the URL ends in /api)",
             )
         )

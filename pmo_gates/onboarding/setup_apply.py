@@ -3,12 +3,13 @@ failure does not stop the rest. Field ids of the anchors' PMO values are looked 
 
 from __future__ import annotations
 
+import json
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from pmo_gates.connectors.client import JiraClient
-from pmo_gates.connectors.errors import JiraConnectorError
+from pmo_gates.connectors.errors import JiraConnectorError, JiraHTTPError
 from pmo_gates.onboarding.field_match import match_field
 from pmo_gates.onboarding.setup_plan import SetupItem, SetupPlan
 
@@ -40,7 +41,7 @@ def apply_setup(client: JiraClient, plan: SetupPlan, field_names: dict[str, str]
                     fields = client.get("/field") or []
                     matched = {k: match_field(n, fields) for k, n in field_names.items()}
                     field_ids = {k: m.field_id for k, m in matched.items() if m.field_id}
-                done = _create_anchor(client, item, field_ids)
+                done = _create_anchor(client, item, field_ids, field_names)
         except JiraConnectorError as exc:
             result.items.append(AppliedItem(id=item.id, status="failed", result=str(exc)))
             continue
@@ -67,10 +68,28 @@ def _post_without_body(client: JiraClient, path: str) -> Any:
     return client._json(response, "POST", path)
 
 
-def _create_anchor(client: JiraClient, item: SetupItem, field_ids: dict[str, str]) -> str:
-    fields: dict[str, Any] = dict(item.payload["fields"])
-    for key, value in item.payload.get("pmo", {}).items():
-        if key in field_ids:
-            fields[field_ids[key]] = value
-    created = client.post("/issue", {"fields": fields})
-    return str(created["key"])
+def _create_anchor(client: JiraClient, item: SetupItem, field_ids: dict[str, str], names: dict[str, str]) -> str:
+    base: dict[str, Any] = dict(item.payload["fields"])
+    pmo = {field_ids[k]: (k, v) for k, v in item.payload.get("pmo", {}).items() if k in field_ids}
+    try:
+        created = client.post("/issue", {"fields": {**base, **{fid: v for fid, (_, v) in pmo.items()}}})
+        return str(created["key"])
+    except JiraHTTPError as exc:
+        refused = _refused_fields(exc, set(pmo))
+        if not refused:
+            raise
+    # Real Jira refuses a field that is not on the project's create screen: the anchor matters more.
+    key = str(client.post("/issue", {"fields": base})["key"])
+    left_out = ", ".join(names[pmo[fid][0]] for fid in sorted(refused))
+    return f"{key} (without {left_out}: not on the create screen; set them on {key} in Jira)"
+
+
+def _refused_fields(exc: JiraHTTPError, candidates: set[str]) -> set[str]:
+    """The PMO field ids a 400 from POST /issue names in its per-field errors."""
+    if exc.status_code != 400 or not exc.server_text:
+        return set()
+    try:
+        errors = json.loads(exc.server_text).get("errors") or {}
+    except (ValueError, AttributeError):
+        return set()
+    return candidates & set(errors) if isinstance(errors, dict) else set()

@@ -12,10 +12,13 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from sqlalchemy.exc import SQLAlchemyError
 
 from pmo_gates.config import DEFAULT_CONFIG, ConfigError, Settings, load_settings
 from pmo_gates.connectors.errors import JiraConfigError, JiraConnectorError
-from pmo_gates.store import Store, safe_url
+from pmo_gates.store import Store
+from pmo_gates.store.errors import describe_store_error, url_setting
 
 
 def with_jira(config: Path, run: Callable[[Settings, Store, Any], int]) -> int:
@@ -34,8 +37,9 @@ def with_jira(config: Path, run: Callable[[Settings, Store, Any], int]) -> int:
         return 2
     try:
         store = Store(settings.database_url())
-    except Exception as exc:  # a driver error can hold the URL: print the safe form
-        err.print(f"[red]cannot open the store {safe_url(settings.database_url())}: {type(exc).__name__}[/red]")
+    except Exception as exc:  # a driver error can hold the URL: describe_store_error masks the password
+        message = describe_store_error(settings.database_url(), exc, setting=url_setting(config))
+        err.print(f"[red]{escape(message)}[/red]", highlight=False, soft_wrap=True)
         return 1
     client = None
     try:
@@ -45,8 +49,12 @@ def with_jira(config: Path, run: Callable[[Settings, Store, Any], int]) -> int:
         err.print(f"[red]{exc}[/red]", highlight=False)
         return 2
     except JiraConnectorError as exc:
-        err.print(f"[red]{exc}[/red]", highlight=False)
+        err.print(f"[red]{escape(str(exc))}[/red]", highlight=False, soft_wrap=True)
         return 2 if isinstance(exc, JiraConfigError) else 1
+    except SQLAlchemyError as exc:
+        message = describe_store_error(settings.database_url(), exc, setting=url_setting(config), doing="running")
+        err.print(f"[red]{escape(message)}[/red]", highlight=False, soft_wrap=True)
+        return 1
     finally:
         if client is not None:
             client.close()

@@ -113,8 +113,12 @@ def register(app: typer.Typer) -> None:
             err.print(f"[red]--seed: {exc}[/red]", highlight=False)
             raise typer.Exit(2) from None
         except DemoError as exc:
-            err.print(f"[red]--out: {exc}[/red]", highlight=False)
+            err.print(f"[red]{escape(str(exc))}[/red]", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
+        except OSError as exc:  # a report or work file that could not be written mid-run
+            where = exc.filename or out
+            err.print(f"[red]--out: cannot write {where}: {exc.strerror or exc}[/red]", highlight=False)
+            raise typer.Exit(1) from None
         if as_json:
             payload: dict[str, Any] = result.to_json()
             typer.echo(json.dumps(payload, indent=2, default=str))

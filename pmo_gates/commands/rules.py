@@ -134,5 +134,11 @@ def register(app: typer.Typer) -> None:
         text = json.dumps(rule_file_schema(), indent=2) + "\n"
         if output is None:
             typer.echo(text, nl=False)
-        else:
+            return
+        try:
+            output.parent.mkdir(parents=True, exist_ok=True)
             output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            why = exc.strerror or type(exc).__name__
+            typer.echo(f"--output {output}: cannot write there ({why}); choose a writable path", err=True)
+            raise typer.Exit(2) from None

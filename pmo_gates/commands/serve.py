@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pmo_gates.config import DEFAULT_CONFIG, ConfigError, load_settings
+from pmo_gates.reachability import prefect_api_problem
 
 
 def schedule_table(deployments: list) -> Table:  # type: ignore[type-arg]
@@ -41,6 +42,10 @@ def register(app: typer.Typer) -> None:
         except ConfigError as exc:
             Console(stderr=True).print(f"[red]{exc}[/red]", highlight=False)
             raise typer.Exit(2) from None
+        problem = prefect_api_problem()
+        if problem:  # else Prefect's client retries and prints pages of tracebacks
+            Console(stderr=True).print(f"[red]{problem}[/red]", highlight=False, soft_wrap=True)
+            raise typer.Exit(2)
         Console().print(schedule_table(deployments))
         # pause_on_shutdown=False: stopping this process must not pause the schedules on the server.
         prefect_serve(*deployments, pause_on_shutdown=False, limit=limit)

@@ -15,12 +15,14 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 
 from pmo_gates.config import DEFAULT_CONFIG, ConfigError, load_settings
 from pmo_gates.connectors.connection import JiraConnection
 from pmo_gates.connectors.errors import JiraConfigError, JiraConnectorError
 from pmo_gates.connectors.sync import SyncProgress, SyncResult, sync_portfolio
-from pmo_gates.store import Store, safe_url
+from pmo_gates.store import Store
+from pmo_gates.store.errors import describe_store_error, url_setting
 
 
 def summary_table(result: SyncResult) -> Table:
@@ -52,8 +54,9 @@ def run_sync(config: Path, full: bool, as_json: bool) -> int:
         return 2
     try:
         store = Store(settings.database_url())
-    except Exception as exc:  # the message of a driver error can hold the URL: print the safe form
-        err.print(f"[red]cannot open the store {safe_url(settings.database_url())}: {type(exc).__name__}[/red]")
+    except Exception as exc:  # a driver error can hold the URL: describe_store_error masks the password
+        message = describe_store_error(settings.database_url(), exc, setting=url_setting(config))
+        err.print(f"[red]{escape(message)}[/red]", highlight=False, soft_wrap=True)
         return 1
     progress = Progress(
         SpinnerColumn(),
@@ -78,6 +81,10 @@ def run_sync(config: Path, full: bool, as_json: bool) -> int:
     except JiraConnectorError as exc:
         err.print(f"[red]sync failed: {escape(str(exc))}[/red]", highlight=False, soft_wrap=True)
         return 2 if isinstance(exc, JiraConfigError) else 1
+    except SQLAlchemyError as exc:
+        message = describe_store_error(settings.database_url(), exc, setting=url_setting(config), doing="syncing")
+        err.print(f"[red]{escape(message)}[/red]", highlight=False, soft_wrap=True)
+        return 1
     finally:
         store.dispose()
     if as_json:

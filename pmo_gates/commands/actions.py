@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from pmo_gates.config import DEFAULT_CONFIG, ConfigError, Settings, load_settings
 from pmo_gates.connectors.errors import JiraConfigError, JiraConnectorError
+from pmo_gates.formatting import plain
 from pmo_gates.store import Store
 from pmo_gates.store.errors import describe_store_error, url_setting
 
@@ -74,7 +75,7 @@ def print_run(run: Any, as_json: bool, extra: dict[str, Any] | None = None) -> i
         if run.dry_run:
             out.print("dry run: nothing was written to Jira")
         elif run.applied is not None:
-            out.print(f"applied: {run.applied.counts()}; create calls: {run.applied.create_calls}")
+            out.print(f"applied: {plain(run.applied.counts())}; create calls: {run.applied.create_calls}")
             for failure in run.applied.failed:
                 out.print(f"[red]failed[/red] {failure.id}: {failure.error}", highlight=False)
     return 1 if run.applied is not None and run.applied.failed else 0

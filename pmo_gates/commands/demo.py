@@ -27,12 +27,14 @@ DECISION_STYLE = {
 
 def reviews_table(result: DemoResult) -> Table:
     table = Table(title="Gate reviews")
-    for column in ("project", "gate", "decision", "score", "failed criteria"):
+    for column in ("project", "gate", "decision", "score"):
         table.add_column(column)
+    table.add_column("why", overflow="fold")
     for r in result.reviews:
         style = DECISION_STYLE.get(r["decision"], "")
         decision = f"[{style}]{r['decision'].replace('_', ' ')}[/{style}]" if style else r["decision"]
-        table.add_row(r["project"], r["gate"], decision, f"{r['score']:.0f}", ", ".join(r["failed"]) or "-")
+        why = r.get("why") or ", ".join(r["failed"]) or "-"
+        table.add_row(r["project"], r["gate"], decision, f"{r['score']:.0f}", escape(why))
     return table
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from pmo_gates.commands.actions import print_run, with_jira
@@ -20,11 +21,18 @@ from pmo_gates.store import Store
 
 def scorecard(review: Any) -> Table:
     table = Table(title=f"Gate reviews {review.reviewed_on}")
-    for column in ("project", "gate", "decision", "score", "failed must-meet"):
+    for column in ("project", "gate", "decision", "score"):
         table.add_column(column)
+    table.add_column("why", overflow="fold")
     for r in review.reviews:
-        table.add_row(r.project_key, r.gate, r.decision, f"{r.score:.0f}", ", ".join(r.failed_must_meet) or "-")
+        table.add_row(r.project_key, r.gate, r.decision, f"{r.score:.0f}", escape(r.why()))
     return table
+
+
+def print_not_judged(review: Any, console: Console) -> None:
+    """Projects without a reviewable gate, each with the reason (else they would silently be missing)."""
+    for key, reason in review.not_judged.items():
+        console.print(f"[yellow]not reviewed:[/yellow] {key}: {escape(reason)}", highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -42,6 +50,7 @@ def register(app: typer.Typer) -> None:
             result = run_review(settings, store=store, client=client, dry_run=dry_run, approved_by=approved_by)
             if not as_json:
                 Console().print(scorecard(result.review))
+                print_not_judged(result.review, Console())
             extra = {"reviews": result.review.model_dump(mode="json")} if as_json else None
             return print_run(result.comments, as_json, extra)
 

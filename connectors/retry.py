@@ -39,6 +39,7 @@ from pmo_gates.connectors.errors import (
     RateLimitError,
 )
 from pmo_gates.connectors.redact import Redactor
+from pmo_gates.reachability import base_url_of, connection_failure
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,11 @@ def _never_sent(exc: BaseException) -> bool:
         reason = getattr(exc.args[0], "reason", None) if exc.args else None
         return type(reason).__name__ in {"NewConnectionError", "NameResolutionError"}
     return False
+
+
+def _unreachable(exc: BaseException) -> bool:
+    """Nothing accepted the connection (refused, unknown host): before Jira ever answered, a wrong jira.url."""
+    return _never_sent(exc) and not isinstance(exc, requests.exceptions.ConnectTimeout)
 
 
 def server_wait(response: requests.Response | None, now: datetime) -> float | None:
@@ -130,6 +136,9 @@ class RetryPolicy:
         self.clock = clock
         self.now = now
         self.rng = rng or random.Random()
+        # Set once Jira answered anything. Before that, a refused connection or an unknown host is a wrong
+        # jira.url or a Jira that is down: fail at once instead of backing off for retry.max_total_seconds.
+        self.reached = False
 
     def call(self, method: str, path: str, send: Callable[[], T]) -> T:
         method = method.upper()
@@ -145,8 +154,19 @@ class RetryPolicy:
             if status in RETRY_IF_IDEMPOTENT:
                 return idempotent
             if isinstance(exc, TRANSPORT_ERRORS):
+                if not self.reached and _unreachable(exc):
+                    return False
                 return idempotent or _never_sent(exc)
             return False
+
+        def attempt() -> T:
+            try:
+                answer = send()
+            except JIRAError:
+                self.reached = True  # an HTTP error is an answer
+                raise
+            self.reached = True
+            return answer
 
         def wait(state: RetryCallState) -> float:
             exc = state.outcome.exception() if state.outcome else None
@@ -183,7 +203,7 @@ class RetryPolicy:
             reraise=False,
         )
         try:
-            return retrying(send)
+            return retrying(attempt)
         except RetryError as exc:
             last = exc.last_attempt
             raise self._error(last.exception(), method, path, last.attempt_number, exhausted=True) from None
@@ -252,6 +272,15 @@ class RetryPolicy:
                 status_code=status,
                 attempts=attempts,
                 server_text=self._body(exc) or None,
+            )
+        if exc is not None and not self.reached and _unreachable(exc):
+            target = base_url_of(exc) or "jira.url"
+            return JiraHTTPError(
+                f"cannot connect to Jira at {target} ({connection_failure(exc)}) for {where}: check jira.url in "
+                "the config, and that Jira is up and reachable from here",
+                method=method,
+                path=path,
+                attempts=attempts,
             )
         reason = self._reason(exc)
         if not is_idempotent(method, path) and not (exc is not None and _never_sent(exc)):

@@ -27,7 +27,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from pmo_gates.connectors.client import JiraClient
-from pmo_gates.connectors.errors import JiraHTTPError
+from pmo_gates.connectors.errors import JiraConnectorError, JiraHTTPError
 from pmo_gates.connectors.jql_bound import jql_bound_problem
 from pmo_gates.connectors.mapping import parse_jira_datetime
 
@@ -138,6 +138,20 @@ class IssueSearch:
         following = start + len(issues)
         more = bool(issues) and (following < total if isinstance(total, int) else len(issues) >= max_results)
         return issues, (following if more else None)
+
+    def count(self, scope: str, since: datetime | None = None) -> int | None:
+        """Jira's estimate of how many issues ``pages(scope, since)`` yields, for a progress bar only: Cloud's
+        approximate count, Data Center's search ``total``. None when Jira cannot say (never raises). Always a
+        POST: a portfolio's JQL can be longer than a URL may be."""
+        jql = scope if since is None else f"({scope}) AND updated >= {quote(jql_instant(floor_minute(since), self.tz))}"
+        try:
+            if self.client.is_cloud:
+                data = self.client.post("/search/approximate-count", {"jql": jql})
+                return int(data["count"])
+            data = self.client.post("/search", {"jql": jql, "maxResults": 0, "fields": ["id"]})
+            return int(data["total"])
+        except (JiraConnectorError, KeyError, TypeError, ValueError):
+            return None
 
     def pages(self, scope: str, since: datetime | None = None) -> Iterator[list[dict[str, Any]]]:
         """Issues of ``scope`` updated at or after ``since`` (all when None), page by page, oldest first."""

@@ -78,6 +78,7 @@ _ID_CHUNK = 900  # ids per IN (...) clause
 class SyncProgress(BaseModel):
     stage: Literal["metadata", "projects", "issues", "reconcile", "done"]
     issues: int = 0
+    expected: int | None = Field(None, description="Jira's estimate of the issues this sync reads (progress only).")
     pages: int = 0
     requests: int = 0
 
@@ -137,6 +138,7 @@ class _Run:
     stats: RequestStats
     synced_at: datetime
     pages: int = 0
+    expected: int | None = None
     project_keys_seen: set[str] = field(default_factory=set)
 
     def error(self, item: DataError) -> None:
@@ -150,6 +152,7 @@ class _Run:
                 SyncProgress(
                     stage=stage,  # type: ignore[arg-type]
                     issues=self.result.issues_upserted + self.result.issues_unchanged,
+                    expected=self.expected,
                     pages=self.pages,
                     requests=self.stats.total,
                 )
@@ -363,6 +366,8 @@ def _sync(
     fields = [f for f in SYSTEM_FIELDS if settings.sync.sync_worklogs or f != "worklog"]
     fields += [f for f in custom if f]
     search = IssueSearch(client, fields=fields, page_size=page_size, tz=context.zone(), expand="changelog")
+    if run.progress is not None:  # one extra request, only for someone watching a progress bar
+        run.expected = search.count(scope, since)
     run.report("issues")
     try:
         for batch in _batches(prefetch(search.pages(scope, since))):

@@ -30,6 +30,7 @@ from pydantic import BaseModel, Field
 from ruamel.yaml import YAML
 
 from pmo_gates.config import Settings, load_settings
+from pmo_gates.reachability import prefect_api_problem
 from pmo_gates.sandbox import SandboxServer, Snapshot, sample_portfolio_path
 
 DEMO_EMAIL = "pmo-demo@example.com"
@@ -44,7 +45,8 @@ Progress = Callable[[str], None]
 
 
 class DemoError(Exception):
-    """The demo cannot start (a bad output folder); the message says what to change."""
+    """The demo cannot start (a bad output folder, a Prefect API that does not answer); the message names
+    the option or setting and says what to change."""
 
 
 class DemoResult(BaseModel):
@@ -102,6 +104,9 @@ def quiet_prefect() -> Iterator[str]:
         temporary_settings,
     )
 
+    problem = prefect_api_problem()
+    if problem:
+        raise DemoError(problem)
     updates: dict[Any, Any] = {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}
     if not PREFECT_API_URL.value():
         # Prefect starts a temporary server with these settings: give it time, and no analytics heartbeat
@@ -162,12 +167,20 @@ class DemoSession:
         """A fresh sandbox holds none of the tickets an older store remembers: start the store afresh too,
         but only ever delete a folder an earlier demo made."""
         marker = self.work_dir / WORK_MARKER
-        if self.work_dir.exists():
-            if not marker.exists() and any(self.work_dir.iterdir()):
-                raise DemoError(f"{self.work_dir} exists and was not made by pmo-gates demo: choose another --out")
-            shutil.rmtree(self.work_dir)
-        self.work_dir.mkdir(parents=True)
-        marker.write_text("made by pmo-gates demo; deleted and remade by the next demo run\n", encoding="utf-8")
+        try:
+            if self.work_dir.exists():
+                if not marker.exists() and any(self.work_dir.iterdir()):
+                    raise DemoError(
+                        f"--out: {self.work_dir} exists and was not made by pmo-gates demo: choose another --out"
+                    )
+                shutil.rmtree(self.work_dir)
+            self.work_dir.mkdir(parents=True)
+            marker.write_text("made by pmo-gates demo; deleted and remade by the next demo run\n", encoding="utf-8")
+        except OSError as exc:
+            raise DemoError(
+                f"--out {self.out_dir}: cannot write there ({exc.strerror or type(exc).__name__}); "
+                "choose a writable folder"
+            ) from None
 
     def run(self) -> DemoResult:
         from pmo_gates.flows.corrective_actions import corrective_actions

@@ -87,7 +87,7 @@ def test_comment_renders_table_decision_and_next_steps(store, tmp_path):
     assert "h3. Gate review: planning gate of BETA" in wiki
     assert "Decision: *Recycle*" in wiki
     assert "||Criterion||Type||Result||Evidence||" in wiki
-    assert "|Project has an approved charter|must-meet|FAIL|has\\_charter=False;" in wiki
+    assert "|Project has an approved charter|must-meet|FAIL|has\\_charter=no;" in wiki
     assert "no data" in wiki and "What to do next" in wiki and "ffffffffffff" in wiki
     adf = render_gate_comment_adf(review)
     assert adf["type"] == "doc" and adf["version"] == 1

@@ -37,7 +37,10 @@ def test_validate_ok(app: typer.Typer, tmp_path: Path) -> None:
     path = write(tmp_path, "rules.yaml", GOOD)
     result = runner.invoke(app, ["validate", str(path)])
     assert result.exit_code == 0, result.output
-    assert result.output == "OK: 1 files, 1 rules (1 enabled), 0 gates, 0 waivers, 2 examples, 0 warnings\n"
+    assert result.output.splitlines() == [
+        "OK: 1 files, 1 rules (1 enabled), 0 gates, 0 waivers, 2 examples, 0 warnings",
+        "OK: playbooks (shipped) rca.yaml, (shipped) priority.yaml",
+    ]
 
 
 def test_validate_reports_every_error(app: typer.Typer, tmp_path: Path) -> None:

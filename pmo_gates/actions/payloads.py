@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict
 
 from pmo_gates.actions.ledger import PROPERTY_KEY, content_hash, fingerprint_label
 from pmo_gates.actions.requests import ActionRequest
+from pmo_gates.formatting import plain
 from pmo_gates.review.markup import (
     Block,
     BulletList,
@@ -46,11 +47,7 @@ class JiraTarget(BaseModel):
 
 
 def _text(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    if isinstance(value, list | tuple):
-        return ", ".join(_text(v) for v in value) or "(none)"
-    return "(unknown)" if value is None else str(value)
+    return "(unknown)" if value is None else plain(value)
 
 
 def evidence_table(evidence: dict[str, Any]) -> list[Block]:

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -55,12 +56,25 @@ class Inputs:
     problems: list[DataProblem] = field(default_factory=list)  # facts that failed, per project
 
 
-def load_rules(settings: Settings, today: date) -> RuleSet:
-    from pmo_gates.rules.facts.registry import default_catalog
-    from pmo_gates.rules.loader import load_rule_set, shipped_packs
+def rule_paths(settings: Settings) -> list[Path]:
+    """The rule files and folders a config runs: ``rules.paths`` (default: the shipped packs) and its waivers.
+    ``validate``, ``rules test`` and ``schema`` read the same list, so they check what runs."""
+    from pmo_gates.rules.loader import shipped_packs
 
-    paths = [*(settings.rules.paths or shipped_packs()), *settings.rules.waivers]
-    return load_rule_set(paths, default_catalog(), enabled_packs=settings.rules.enabled_packs, today=today)
+    return [*(settings.rules.paths or shipped_packs()), *settings.rules.waivers]
+
+
+def load_rules(settings: Settings, today: date, *, check_examples: bool = True) -> RuleSet:
+    from pmo_gates.rules.facts.registry import default_catalog
+    from pmo_gates.rules.loader import load_rule_set
+
+    return load_rule_set(
+        rule_paths(settings),
+        default_catalog(),
+        enabled_packs=settings.rules.enabled_packs,
+        today=today,
+        check_examples=check_examples,
+    )
 
 
 def load_inputs(

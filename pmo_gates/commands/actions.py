@@ -12,11 +12,14 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from sqlalchemy.exc import SQLAlchemyError
 
 from pmo_gates.config import DEFAULT_CONFIG, ConfigError, Settings, load_settings
 from pmo_gates.connectors.errors import JiraConfigError, JiraConnectorError
-from pmo_gates.store import Store, safe_url
-from pmo_gates.store.db import store_problem
+from pmo_gates.formatting import plain
+from pmo_gates.store import Store
+from pmo_gates.store.errors import describe_store_error, url_setting
 from pmo_gates.store.readiness import NothingToWorkOn
 
 
@@ -36,8 +39,9 @@ def with_jira(config: Path, run: Callable[[Settings, Store, Any], int]) -> int:
         return 2
     try:
         store = Store(settings.database_url())
-    except Exception as exc:  # a driver error can hold the URL: print the safe form
-        err.print(f"[red]cannot open the store {safe_url(settings.database_url())}: {store_problem(exc)}[/red]")
+    except Exception as exc:  # a driver error can hold the URL: describe_store_error masks the password
+        message = describe_store_error(settings.database_url(), exc, setting=url_setting(config))
+        err.print(f"[red]{escape(message)}[/red]", highlight=False, soft_wrap=True)
         return 1
     client = None
     try:
@@ -47,10 +51,14 @@ def with_jira(config: Path, run: Callable[[Settings, Store, Any], int]) -> int:
         err.print(f"[red]{exc}[/red]", highlight=False)
         return 2
     except JiraConnectorError as exc:
-        err.print(f"[red]{exc}[/red]", highlight=False)
+        err.print(f"[red]{escape(str(exc))}[/red]", highlight=False, soft_wrap=True)
         return 2 if isinstance(exc, JiraConfigError) else 1
     except NothingToWorkOn as exc:
         err.print(str(exc), highlight=False, markup=False, style="red")
+        return 1
+    except SQLAlchemyError as exc:
+        message = describe_store_error(settings.database_url(), exc, setting=url_setting(config), doing="running")
+        err.print(f"[red]{escape(message)}[/red]", highlight=False, soft_wrap=True)
         return 1
     finally:
         if client is not None:
@@ -71,7 +79,7 @@ def print_run(run: Any, as_json: bool, extra: dict[str, Any] | None = None) -> i
         if run.dry_run:
             out.print("dry run: nothing was written to Jira")
         elif run.applied is not None:
-            out.print(f"applied: {run.applied.counts()}; create calls: {run.applied.create_calls}")
+            out.print(f"applied: {plain(run.applied.counts())}; create calls: {run.applied.create_calls}")
             for failure in run.applied.failed:
                 out.print(f"[red]failed[/red] {failure.id}: {failure.error}", highlight=False)
             for waiting in run.applied.pending:  # Jira's state unknown: the next run finishes these

@@ -3,6 +3,7 @@ messages that name what is wrong (never a token or a database password)."""
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,9 +14,23 @@ from sqlalchemy.exc import SQLAlchemyError
 from pmo_gates.config import ConfigError, Settings, load_settings
 from pmo_gates.rca.yamlfile import PlaybookError
 from pmo_gates.rules.facts.compute import FactError
-from pmo_gates.store import Store, safe_url
-from pmo_gates.store.db import store_problem
+from pmo_gates.store import Store
+from pmo_gates.store.errors import describe_store_error, url_setting
 from pmo_gates.store.readiness import NothingToWorkOn
+
+
+def unwritable(path: Path, option: str) -> str | None:
+    """Why ``path`` cannot be written (checked by writing a scratch file beside it), or None when it can.
+    Checked before the work, so a long run does not fail at its last step."""
+    if path.is_dir():
+        return f"{option} {path} is a folder: name the file to write"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".pmo-gates-"):
+            pass
+    except OSError as exc:
+        return f"{option} {path}: cannot write there ({exc.strerror or type(exc).__name__}); choose a writable path"
+    return None
 
 
 @contextmanager
@@ -30,16 +45,17 @@ def settings_and_store(config: Path, doing: str) -> Iterator[tuple[Settings, Sto
         raise typer.Exit(2) from None
     try:
         store = Store(settings.database_url())
-    except Exception as exc:  # a driver error can hold the URL: print the safe form
-        typer.echo(f"cannot open the store {safe_url(settings.database_url())}: {store_problem(exc)}", err=True)
+    except Exception as exc:  # a driver error can hold the URL: describe_store_error masks the password
+        typer.echo(describe_store_error(settings.database_url(), exc, setting=url_setting(config)), err=True)
         raise typer.Exit(1) from None
     try:
         yield settings, store
     except PlaybookError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
-    except SQLAlchemyError as exc:  # the message can name the server: say what failed, not where
-        typer.echo(f"store error while {doing}: {type(exc).__name__}", err=True)
+    except SQLAlchemyError as exc:
+        message = describe_store_error(settings.database_url(), exc, setting=url_setting(config), doing=doing)
+        typer.echo(message, err=True)
         raise typer.Exit(1) from None
     except NothingToWorkOn as exc:
         typer.echo(str(exc), err=True)

@@ -27,12 +27,14 @@ DECISION_STYLE = {
 
 def reviews_table(result: DemoResult) -> Table:
     table = Table(title="Gate reviews")
-    for column in ("project", "gate", "decision", "score", "failed criteria"):
+    for column in ("project", "gate", "decision", "score"):
         table.add_column(column)
+    table.add_column("why", overflow="fold")
     for r in result.reviews:
         style = DECISION_STYLE.get(r["decision"], "")
         decision = f"[{style}]{r['decision'].replace('_', ' ')}[/{style}]" if style else r["decision"]
-        table.add_row(r["project"], r["gate"], decision, f"{r['score']:.0f}", ", ".join(r["failed"]) or "-")
+        why = r.get("why") or ", ".join(r["failed"]) or "-"
+        table.add_row(r["project"], r["gate"], decision, f"{r['score']:.0f}", escape(why))
     return table
 
 
@@ -117,8 +119,12 @@ def register(app: typer.Typer) -> None:
             err.print(f"[red]--seed: {exc}[/red]", highlight=False)
             raise typer.Exit(2) from None
         except DemoError as exc:
-            err.print(f"[red]--out: {exc}[/red]", highlight=False)
+            err.print(f"[red]{escape(str(exc))}[/red]", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
+        except OSError as exc:  # a report or work file that could not be written mid-run
+            where = exc.filename or out
+            err.print(f"[red]--out: cannot write {where}: {exc.strerror or exc}[/red]", highlight=False)
+            raise typer.Exit(1) from None
         if as_json:
             payload: dict[str, Any] = result.to_json()
             typer.echo(json.dumps(payload, indent=2, default=str))

@@ -15,6 +15,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from pmo_gates.commands.common import settings_and_store
@@ -33,6 +34,16 @@ def rca_table(report: RcaReport) -> Table:
         first = project.remedies[0].title if project.remedies else "-"
         table.add_row(project.key, f"{project.slip_days:.0f}" if project.slip_days is not None else "?", causes, first)
     return table
+
+
+def print_not_judged(report: RcaReport, console: Console) -> None:
+    """Projects whose schedule could not be judged (no planned end...), each with the reason."""
+    for project in report.projects:
+        if project.slip_days is None and not project.delayed:
+            reason = "; ".join(project.schedule.reasons) or "no schedule facts"
+            console.print(
+                f"[yellow]not judged:[/yellow] {project.key}: {escape(reason)}", highlight=False, soft_wrap=True
+            )
 
 
 def register(app: typer.Typer) -> None:
@@ -58,6 +69,7 @@ def register(app: typer.Typer) -> None:
             typer.echo(json.dumps(report.summary(), indent=2, default=str))
         else:
             Console().print(rca_table(report))
+            print_not_judged(report, Console())
 
 
 def post_rca(config: Path, *, as_json: bool, dry_run: bool) -> int:
@@ -79,6 +91,7 @@ def post_rca(config: Path, *, as_json: bool, dry_run: bool) -> int:
         )  # fmt: skip
         if not as_json:
             Console().print(rca_table(report))
+            print_not_judged(report, Console())
         return print_run(outcome, as_json, extra=report.summary() if as_json else None)
 
     return with_jira(config, run)

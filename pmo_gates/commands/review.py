@@ -11,6 +11,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from pmo_gates.commands.actions import print_run, with_jira
@@ -20,11 +21,12 @@ from pmo_gates.store import Store
 
 def scorecard(review: Any) -> Table:
     table = Table(title=f"Gate reviews {review.reviewed_on}")
-    for column in ("project", "gate", "decision", "score", "failed must-meet", "data errors"):
+    for column in ("project", "gate", "decision", "score", "data errors"):
         table.add_column(column)
+    table.add_column("why", overflow="fold")
     for r in review.reviews:
         errors = str(r.data_errors.total) if r.data_errors.total else "-"
-        table.add_row(r.project_key, r.gate, r.decision, f"{r.score:.0f}", ", ".join(r.failed_must_meet) or "-", errors)
+        table.add_row(r.project_key, r.gate, r.decision, f"{r.score:.0f}", errors, escape(r.why()))
     return table
 
 
@@ -36,6 +38,12 @@ def print_data_errors(review: Any, console: Console, per_project: int = 5) -> No
             console.print(f"  {problem.line()}", highlight=False, markup=False)
         if flagged.total > per_project:
             console.print(f"  ... and {flagged.total - per_project} more (see --json)", highlight=False)
+
+
+def print_not_judged(review: Any, console: Console) -> None:
+    """Projects without a reviewable gate, each with the reason (else they would silently be missing)."""
+    for key, reason in review.not_judged.items():
+        console.print(f"[yellow]not reviewed:[/yellow] {key}: {escape(reason)}", highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -54,6 +62,7 @@ def register(app: typer.Typer) -> None:
             if not as_json:
                 Console().print(scorecard(result.review))
                 print_data_errors(result.review, Console())
+                print_not_judged(result.review, Console())
             extra = {"reviews": result.review.model_dump(mode="json")} if as_json else None
             return print_run(result.comments, as_json, extra)
 

@@ -1,7 +1,11 @@
 """Rule-author commands: ``validate``, ``rules test`` and ``schema``.
 
-With no paths they read the shipped packs plus ``./rules`` when it exists. Errors print as
-``path:line:col: message`` (all of them at once) and make the exit code 1.
+They check the rule set that runs: with ``--config`` (or a ``./pmo-gates.yaml``) the config's ``rules.paths``
+(default: the shipped packs), waivers and enabled packs, exactly as ``review`` loads them, and ``validate``
+checks the playbooks (``rca.yaml``, ``priority.yaml``) that run would use too. Without a config they read
+the shipped packs plus ``./rules`` when it exists; paths on the command line replace the rule paths.
+Errors print as ``path:line:col: message`` (all of them at once) and make the exit code 1; a config that
+cannot be read exits 2.
 """
 
 from __future__ import annotations
@@ -9,11 +13,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import typer
 
+from pmo_gates.config import DEFAULT_CONFIG, ConfigError, load_settings
 from pmo_gates.rules.errors import RuleFileError, RuleFileErrors
 from pmo_gates.rules.examples import ExampleResult, rules_without_examples, run_examples
 from pmo_gates.rules.loader import load_rule_set, shipped_packs
@@ -22,7 +28,16 @@ from pmo_gates.rules.schema import rule_file_schema
 
 PATHS = typer.Argument(None, help="Rule files or folders (default: the shipped packs and ./rules).")
 JSON = typer.Option(False, "--json", help="Print one JSON object instead of text.")
-TODAY = typer.Option(None, "--today", help="Date deciding which waivers expired (default: today).")
+TODAY = typer.Option(
+    None, "--today", help="Date deciding which waivers expired (default: the config's today:, else today)."
+)
+CONFIG = typer.Option(
+    None,
+    "--config",
+    "-c",
+    help="Check the rule set and playbooks this config runs (default: ./pmo-gates.yaml when it exists, else the "
+    "shipped packs and ./rules).",
+)
 
 
 def default_paths() -> list[Path]:
@@ -30,27 +45,83 @@ def default_paths() -> list[Path]:
     return [*shipped_packs(), *([local] if local.is_dir() else [])]
 
 
-def load(paths: list[Path] | None, today: dt.datetime | None, *, check_examples: bool) -> RuleSet:
+@dataclass(frozen=True)
+class Selection:
+    """The rule set a command checks: its paths, enabled packs and date, and where playbooks are looked up."""
+
+    paths: list[Path]
+    enabled_packs: list[str] | None
+    today: dt.date | None
+    playbook_paths: list[Path]
+    config: Path | None
+
+
+def select(paths: list[Path] | None, config: Path | None, today: dt.datetime | None) -> Selection:
+    """What to check: ``--config`` (or ``./pmo-gates.yaml`` when present) as ``review`` reads it, with
+    explicit ``paths`` replacing its rule paths. ``ConfigError`` when the config cannot be read."""
+    from pmo_gates.actions.run import rule_paths
+
+    chosen = config or (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None)
+    day = today.date() if today else None
+    if chosen is None:
+        found = paths or default_paths()
+        return Selection(found, None, day, found, None)
+    settings = load_settings(chosen)
+    day = day or settings.today
+    if paths:
+        return Selection([*paths, *settings.rules.waivers], settings.rules.enabled_packs, day, paths, chosen)
+    return Selection(rule_paths(settings), settings.rules.enabled_packs, day, settings.rules.paths, chosen)
+
+
+def load(selection: Selection, *, check_examples: bool) -> RuleSet:
     from pmo_gates.rules.facts.registry import default_catalog
 
     return load_rule_set(
-        paths or default_paths(),
+        selection.paths,
         default_catalog(),
-        today=today.date() if today else None,
+        enabled_packs=selection.enabled_packs,
+        today=selection.today,
         check_examples=check_examples,
     )
 
 
-def validate_command(paths: list[Path] | None, as_json: bool, today: dt.datetime | None) -> int:
+def check_playbooks(selection: Selection) -> tuple[list[str], list[str]]:
+    """The playbooks the selection's runs would use, and every error in them (``path:line:col: message``)."""
+    from pmo_gates.rca.playbook import load_playbook
+    from pmo_gates.rca.run import find_playbook
+    from pmo_gates.rca.yamlfile import PlaybookError
+    from pmo_gates.reports.priority import load_priority
+
+    checked: list[str] = []
+    errors: list[str] = []
+    for name, loader in (("rca.yaml", load_playbook), ("priority.yaml", load_priority)):
+        path = find_playbook(selection.playbook_paths, name)
+        checked.append(str(path))
+        try:
+            loader(path)
+        except PlaybookError as exc:
+            errors.extend(line for line in str(exc).splitlines() if line.strip())
+    return checked, errors
+
+
+def validate_command(
+    paths: list[Path] | None, as_json: bool, today: dt.datetime | None, config: Path | None = None
+) -> int:
+    selection = _selected(paths, config, today)
+    playbooks, playbook_errors = check_playbooks(selection)
     try:
-        rule_set = load(paths, today, check_examples=True)
+        rule_set = load(selection, check_examples=True)
     except RuleFileErrors as exc:
-        _emit_errors(exc.errors, as_json)
+        _emit_errors(exc.errors, as_json, playbook_errors)
+        return 1
+    if playbook_errors:
+        _emit_errors([], as_json, playbook_errors)
         return 1
     counts = rule_set.counts()
     if as_json:
         warnings = [e.model_dump() for e in rule_set.warnings]
-        typer.echo(json.dumps({"ok": True, "errors": [], "warnings": warnings, "counts": counts}, indent=2))
+        payload = {"ok": True, "errors": [], "warnings": warnings, "counts": counts, "playbooks": playbooks}
+        typer.echo(json.dumps(payload, indent=2))
         return 0
     for warning in rule_set.warnings:
         typer.echo(str(warning))
@@ -59,12 +130,31 @@ def validate_command(paths: list[Path] | None, as_json: bool, today: dt.datetime
         f"{counts['gates']} gates, {counts['waivers']} waivers, {counts['examples']} examples, "
         f"{counts['warnings']} warnings"
     )
+    typer.echo(f"OK: playbooks {', '.join(_shown(p) for p in playbooks)}")
     return 0
 
 
-def test_command(paths: list[Path] | None, as_json: bool, today: dt.datetime | None) -> int:
+def _shown(path: str) -> str:
+    """A shipped playbook by its place in the package, a user's as given."""
+    from pmo_gates.rca.playbook import PLAYBOOKS_DIR
+
+    resolved = Path(path).resolve()
+    shipped = PLAYBOOKS_DIR.resolve()
+    return f"(shipped) {resolved.name}" if resolved.parent == shipped else path
+
+
+def _selected(paths: list[Path] | None, config: Path | None, today: dt.datetime | None) -> Selection:
     try:
-        rule_set = load(paths, today, check_examples=False)
+        return select(paths, config, today)
+    except ConfigError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+
+
+def test_command(paths: list[Path] | None, as_json: bool, today: dt.datetime | None, config: Path | None = None) -> int:
+    selection = _selected(paths, config, today)
+    try:
+        rule_set = load(selection, check_examples=False)
     except RuleFileErrors as exc:
         _emit_errors(exc.errors, as_json)
         return 1
@@ -102,14 +192,44 @@ def test_command(paths: list[Path] | None, as_json: bool, today: dt.datetime | N
     return 1 if failed else 0
 
 
-def _emit_errors(errors: list[RuleFileError], as_json: bool) -> None:
+def _emit_errors(errors: list[RuleFileError], as_json: bool, playbook_errors: list[str] | None = None) -> None:
+    playbook_errors = playbook_errors or []
     if as_json:
-        typer.echo(json.dumps({"ok": False, "errors": [e.model_dump() for e in errors]}, indent=2))
+        payload = {"ok": False, "errors": [e.model_dump() for e in errors], "playbook_errors": playbook_errors}
+        typer.echo(json.dumps(payload, indent=2))
         return
     for error in errors:
         typer.echo(str(error))
-    count = sum(1 for e in errors if e.severity == "error")
+    for line in playbook_errors:
+        typer.echo(line)
+    count = sum(1 for e in errors if e.severity == "error") + len(playbook_errors)
     typer.echo(f"{count} error{'s' if count != 1 else ''}")
+
+
+def _rule_ids(config: Path | None) -> list[str]:
+    """The rule ids of the config's rule set (an empty list when it does not load: the schema still helps)."""
+    selection = _selected(None, config, None)
+    try:
+        return sorted(load(selection, check_examples=False).rules)
+    except RuleFileErrors:
+        return []
+
+
+def schema_with_rule_ids(schema: dict[str, Any], rule_ids: list[str]) -> dict[str, Any]:
+    """The schema with ``rule_ids`` offered (as ``examples``, never enforced: a new rule may be added in the
+    same change) wherever a rule is referenced: gate criteria and waivers."""
+    if not rule_ids:
+        return schema
+    definitions = schema.get("definitions", {})
+    targets = [
+        definitions.get("GateSpec", {}).get("properties", {}).get("must_meet", {}).get("items"),
+        definitions.get("ShouldMeet", {}).get("properties", {}).get("rule"),
+        definitions.get("Waiver", {}).get("properties", {}).get("rule"),
+    ]
+    for target in targets:
+        if isinstance(target, dict):
+            target["examples"] = list(rule_ids)
+    return schema
 
 
 def register(app: typer.Typer) -> None:
@@ -117,22 +237,40 @@ def register(app: typer.Typer) -> None:
     app.add_typer(rules_app)
 
     @app.command("validate")
-    def validate(paths: list[Path] | None = PATHS, as_json: bool = JSON, today: dt.datetime | None = TODAY) -> None:
-        """Check rule files: schema, expressions, references, waivers and examples; every error at once."""
-        raise typer.Exit(validate_command(paths, as_json, today))
+    def validate(
+        paths: list[Path] | None = PATHS,
+        as_json: bool = JSON,
+        today: dt.datetime | None = TODAY,
+        config: Path | None = CONFIG,
+    ) -> None:
+        """Check rule files (schema, expressions, references, waivers, examples) and playbooks; every error at once."""
+        raise typer.Exit(validate_command(paths, as_json, today, config))
 
     @rules_app.command("test")
-    def test(paths: list[Path] | None = PATHS, as_json: bool = JSON, today: dt.datetime | None = TODAY) -> None:
+    def test(
+        paths: list[Path] | None = PATHS,
+        as_json: bool = JSON,
+        today: dt.datetime | None = TODAY,
+        config: Path | None = CONFIG,
+    ) -> None:
         """Run every rule and gate example, reporting like pytest."""
-        raise typer.Exit(test_command(paths, as_json, today))
+        raise typer.Exit(test_command(paths, as_json, today, config))
 
     @app.command("schema")
     def schema(
         output: Path | None = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
+        config: Path | None = CONFIG,
     ) -> None:
-        """Print the JSON Schema of rule files (for yaml-language-server)."""
-        text = json.dumps(rule_file_schema(), indent=2) + "\n"
+        """Print the JSON Schema of rule files (for yaml-language-server), offering the rule ids in use."""
+        rule_ids = _rule_ids(config)
+        text = json.dumps(schema_with_rule_ids(rule_file_schema(), rule_ids), indent=2) + "\n"
         if output is None:
             typer.echo(text, nl=False)
-        else:
+            return
+        try:
+            output.parent.mkdir(parents=True, exist_ok=True)
             output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            why = exc.strerror or type(exc).__name__
+            typer.echo(f"--output {output}: cannot write there ({why}); choose a writable path", err=True)
+            raise typer.Exit(2) from None

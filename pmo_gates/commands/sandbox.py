@@ -52,13 +52,16 @@ def sandbox(
     path = seed or sample_portfolio_path()
     try:
         server = SandboxServer(path, flavour=flavour, port=port, auth=auth, validate=contract)
+        server.start()  # binds the port: a busy one fails here
     except SnapshotError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
     except OSError as exc:
-        typer.echo(f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}", err=True)
+        typer.echo(
+            f"cannot listen on 127.0.0.1:{port}: {exc.strerror or exc}; choose another --port (0 picks a free one)",
+            err=True,
+        )
         raise typer.Exit(2) from None
-    server.start()
     issues, projects = len(server.state), len(server.state.projects())
     typer.echo(f"Jira sandbox ({flavour}) serving {path.name}: {projects} projects, {issues} issues")
     typer.echo(server.url, err=False)

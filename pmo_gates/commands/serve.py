@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pmo_gates.config import DEFAULT_CONFIG, ConfigError, ScheduleConfig, load_settings
+from pmo_gates.reachability import prefect_api_problem
 
 
 def schedule_table(deployments: list) -> Table:  # type: ignore[type-arg]
@@ -51,6 +52,10 @@ def register(app: typer.Typer) -> None:
             deployments = build_deployments(load_settings(config), config, credentials_block)
         except ConfigError as exc:
             raise _fail(str(exc)) from None
+        problem = prefect_api_problem()
+        if problem:  # else Prefect's client retries and prints pages of tracebacks
+            Console(stderr=True).print(f"[red]{problem}[/red]", highlight=False, soft_wrap=True)
+            raise typer.Exit(2)
         console = Console()
         console.print(schedule_table(deployments))
         console.print(

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from pmo_gates.commands.common import unwritable
 from pmo_gates.config import DEFAULT_CONFIG, ConfigError, load_settings
 from pmo_gates.connectors.connection import JiraConnection
 from pmo_gates.connectors.errors import JiraConfigError, JiraConnectorError
@@ -25,6 +26,10 @@ def run_export(config: Path, out: Path, as_json: bool) -> int:
     except (ConfigError, JiraConfigError) as exc:
         err.print(f"[red]{escape(str(exc))}[/red]", highlight=False, soft_wrap=True)
         return 2
+    problem = unwritable(out, "--out")
+    if problem:
+        err.print(f"[red]{escape(problem)}[/red]", highlight=False, soft_wrap=True)
+        return 2
     with err.status("exporting issues", spinner="dots") as status:
 
         def report(issues: int) -> None:
@@ -34,6 +39,10 @@ def run_export(config: Path, out: Path, as_json: bool) -> int:
             result = export_snapshot(connection, settings, out, progress=report)
         except JiraConnectorError as exc:
             err.print(f"[red]export failed: {escape(str(exc))}[/red]", highlight=False, soft_wrap=True)
+            return 1
+        except OSError as exc:  # the disk filled up or the folder went away mid-export
+            where = exc.filename or out
+            err.print(f"[red]export failed: cannot write {where}: {exc.strerror or exc}[/red]", highlight=False)
             return 1
     if as_json:
         typer.echo(json.dumps(result.model_dump(mode="json"), indent=2))

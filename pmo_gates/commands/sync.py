@@ -8,20 +8,22 @@ Exit codes: 0 done, 1 Jira or store failure, 2 configuration error.
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 
+from pmo_gates.commands.sync_progress import sync_display
 from pmo_gates.config import DEFAULT_CONFIG, ConfigError, load_settings
 from pmo_gates.connectors.connection import JiraConnection
 from pmo_gates.connectors.errors import JiraConfigError, JiraConnectorError
-from pmo_gates.connectors.sync import SyncProgress, SyncResult, sync_portfolio
-from pmo_gates.store import Store, safe_url
-from pmo_gates.store.db import store_problem
+from pmo_gates.connectors.sync import SyncResult, sync_portfolio
+from pmo_gates.store import Store
+from pmo_gates.store.errors import describe_store_error, url_setting
 
 
 def summary_table(result: SyncResult) -> Table:
@@ -53,32 +55,22 @@ def run_sync(config: Path, full: bool, as_json: bool) -> int:
         return 2
     try:
         store = Store(settings.database_url())
-    except Exception as exc:  # the message of a driver error can hold the URL: print the safe form
-        err.print(f"[red]cannot open the store {safe_url(settings.database_url())}: {store_problem(exc)}[/red]")
+    except Exception as exc:  # a driver error can hold the URL: describe_store_error masks the password
+        message = describe_store_error(settings.database_url(), exc, setting=url_setting(config))
+        err.print(f"[red]{escape(message)}[/red]", highlight=False, soft_wrap=True)
         return 1
-    progress = Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=as_json or not err.is_terminal,
-    )
-    task = progress.add_task("connecting to Jira", total=None)
-
-    def report(update: SyncProgress) -> None:
-        progress.update(
-            task,
-            description=f"{update.stage}: {update.issues:,} issues, {update.pages:,} pages, "
-            f"{update.requests:,} requests",
-        )
-
+    display = sync_display(err, quiet=as_json)
     try:
-        with progress:
+        with display or nullcontext():
+            report = display.update if display is not None else None
             result = sync_portfolio(connection, store, settings, full=full, progress=report)
     except JiraConnectorError as exc:
         err.print(f"[red]sync failed: {escape(str(exc))}[/red]", highlight=False, soft_wrap=True)
         return 2 if isinstance(exc, JiraConfigError) else 1
+    except SQLAlchemyError as exc:
+        message = describe_store_error(settings.database_url(), exc, setting=url_setting(config), doing="syncing")
+        err.print(f"[red]{escape(message)}[/red]", highlight=False, soft_wrap=True)
+        return 1
     finally:
         store.dispose()
     if as_json:

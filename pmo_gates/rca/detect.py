@@ -10,8 +10,9 @@ the analysis explains), and applies two independent signals, each with its thres
   issues over the percent planned by today), lagging by more than ``min_lag_days``: the days of plan
   elapsed times (1 - SPI).
 
-A project is delayed when either signal crosses its threshold. ``slip_days`` is the larger of the two
-day figures, so it is comparable across projects whichever signal fired.
+A project is delayed when either signal crosses its threshold. ``slip_days`` is the fact ``delay_days``
+(the larger of the two day figures, computed with the same helpers), so the analysis, its comments and
+tickets, the rules' tickets and the reports all quote one number.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from pmo_gates.rules.facts.builtin.delay import delay_of, planned_percent, progress_lag_days, progress_spi
+
 # What detection reads from the facts (see docs/facts.md for their definitions).
 DETECTION_FACTS = (
     "planned_start",
@@ -29,6 +32,7 @@ DETECTION_FACTS = (
     "forecast_end",
     "actual_end",
     "schedule_slip_days",
+    "delay_days",
     "spi",
     "percent_complete_issues",
     "throughput_per_day",
@@ -88,24 +92,21 @@ def assess_schedule(facts: Mapping[str, Any], thresholds: DetectionThresholds, t
         return ScheduleStatus(delayed=False, slip_days=0.0, reasons=["not started (planned start ahead)"], **common)
 
     reasons = []
-    candidates = [float(slip)] if slip is not None else []
     if slip is not None and slip > thresholds.slip_days:
         where = (
             f"forecast end {common['forecast_end']}" if common["forecast_end"] else "with no recent throughput, today"
         )
         reasons.append(f"{where} is {slip} days after the planned end {end}")
-    planned_pct, spi = _planned(start, end, today), facts.get("spi")
-    if spi is None and planned_pct and pct is not None:
-        spi = pct / planned_pct
-    if spi is not None and start is not None:
-        elapsed = min((today - start).days, (end - start).days)
-        lag = max(0.0, elapsed * (1 - spi))
-        candidates.append(lag)
-        if spi < thresholds.spi_below and lag > thresholds.min_lag_days:
-            reasons.append(f"SPI {spi:.2f}: {lag:.0f} days of planned progress not achieved")
+    planned_pct = planned_percent(start, end, today)
+    spi = progress_spi(facts.get("spi"), pct, start, end, today)
+    lag = progress_lag_days(spi, start, end, today)
+    if spi is not None and lag is not None and spi < thresholds.spi_below and lag > thresholds.min_lag_days:
+        reasons.append(f"SPI {spi:.2f}: {lag:.0f} days of planned progress not achieved")
+    # The one delay figure: the fact when computed, else the same formula on these facts.
+    delay = facts["delay_days"] if "delay_days" in facts else _delay(facts, today)
     return ScheduleStatus(
         delayed=bool(reasons),
-        slip_days=round(max(candidates), 1) if candidates else None,
+        slip_days=delay,
         planned_percent=round(planned_pct, 1) if planned_pct is not None else None,
         spi=round(spi, 3) if spi is not None else None,
         reasons=reasons,
@@ -113,11 +114,16 @@ def assess_schedule(facts: Mapping[str, Any], thresholds: DetectionThresholds, t
     )
 
 
-def _planned(start: date | None, end: date | None, today: date) -> float | None:
-    """Percent of the work the plan expects done by today (linear between planned start and end)."""
-    if start is None or end is None or end <= start:
-        return None
-    return 100.0 * min(1.0, max(0.0, (today - start).days / (end - start).days))
+def _delay(facts: Mapping[str, Any], today: date) -> float | None:
+    return delay_of(
+        slip=facts.get("schedule_slip_days"),
+        spi=facts.get("spi"),
+        percent_complete=facts.get("percent_complete_issues"),
+        start=facts.get("planned_start"),
+        end=facts.get("planned_end"),
+        finished=facts.get("actual_end") is not None,
+        today=today,
+    )
 
 
 def _float(value: Any) -> float | None:

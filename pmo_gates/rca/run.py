@@ -6,6 +6,7 @@ The flow and the demo call this, then hand :func:`pmo_gates.rca.actions.rca_acti
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -17,10 +18,15 @@ from pmo_gates.store.readiness import require_projects
 
 
 def playbook_path(settings: Settings | None, name: str) -> Path:
-    """The playbook ``name`` (e.g. ``rca.yaml``) from the configured rule paths, else the shipped one.
+    """The playbook ``name`` (e.g. ``rca.yaml``) from the configured rule paths, else the shipped one."""
+    return find_playbook(settings.rules.paths if settings is not None else [], name)
+
+
+def find_playbook(paths: Iterable[Path], name: str) -> Path:
+    """The playbook ``name`` among rule ``paths``, else the shipped one.
 
     A rule path may be the file itself, a folder holding it, or a folder with a ``playbooks/`` folder."""
-    for path in settings.rules.paths if settings is not None else []:
+    for path in paths:
         candidates = [path] if path.suffix in (".yaml", ".yml") else [path / name, path / "playbooks" / name]
         for candidate in candidates:
             if candidate.name == name and candidate.is_file():

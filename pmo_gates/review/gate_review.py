@@ -68,6 +68,19 @@ def next_steps(review_gate: str, decision: str, criteria: list[CriterionView]) -
     return [headline, *steps]
 
 
+def not_judged_reason(facts: Mapping[str, Any]) -> str:
+    """Why a project has no gate to review, and what makes it reviewable."""
+    phase = facts.get("phase")
+    if phase is None:
+        return (
+            "no lifecycle phase: its anchor issue is missing or its phase field (fields.phase) is empty or not a "
+            "known phase"
+        )
+    if phase == "closed":
+        return "closed: no gate left to review"
+    return f"no gate with criteria for its phase {phase!r} in the enabled rule packs"
+
+
 def review_portfolio(
     store: Store,
     rule_set: RuleSet,
@@ -168,6 +181,7 @@ def review_portfolio(
         approved_by=approved_by,
         reviews=reviews,
         without_gate=sorted(set(facts) - set(gates)),
+        not_judged={key: not_judged_reason(facts[key]) for key in sorted(set(facts) - set(gates))},
         recorded=recorded,
         data_errors=dict(sorted(flagged.items())),
     )

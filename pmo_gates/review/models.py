@@ -48,6 +48,18 @@ class ProjectReview(BaseModel):
         default_factory=ProjectDataErrors, description="Bad data in Jira and what failed judging it."
     )
 
+    def why(self) -> str:
+        """The decision's reason in one line: the missed must-meets (failed or without data), the kill
+        condition, or the score against its threshold."""
+        missed = [
+            c.rule_id + (" (no data)" if c.outcome == "unknown" else "")
+            for c in self.criteria
+            if c.kind == "must_meet" and c.counted and c.outcome in ("fail", "unknown")
+        ]
+        if missed and not self.kill:
+            return "missed must-meet: " + ", ".join(missed)
+        return "; ".join(self.reasons) or "-"
+
 
 class ReviewResult(BaseModel):
     reviewed_on: date
@@ -59,6 +71,9 @@ class ReviewResult(BaseModel):
     approved_by: str | None = None
     reviews: list[ProjectReview] = Field(default_factory=list)
     without_gate: list[str] = Field(default_factory=list, description="Projects with no reviewable gate.")
+    not_judged: dict[str, str] = Field(
+        default_factory=dict, description="Why each project of ``without_gate`` could not be reviewed."
+    )
     recorded: int = Field(0, description="Decision records added by this run.")
     data_errors: dict[str, ProjectDataErrors] = Field(
         default_factory=dict,
@@ -81,6 +96,7 @@ class ReviewResult(BaseModel):
                 "score": r.score,
                 "failed": [c.rule_id for c in r.criteria if c.outcome == "fail"],
                 "data_errors": r.data_errors.total,
+                "why": r.why(),
             }
             for r in self.reviews
         ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pmo_gates.formatting import plain
 from pmo_gates.review.markup import (
     Block,
     BulletList,
@@ -42,9 +43,7 @@ OUTCOME_LABEL = {
 
 
 def _value(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return "unknown" if value is None else str(value)
+    return plain(value)
 
 
 def _evidence(criterion: CriterionView) -> str:

@@ -7,6 +7,7 @@ registry = FactRegistry("built-in facts")
 # Imported for their registrations, after ``registry`` exists (they import it from here).
 from pmo_gates.rules.facts.builtin import (  # noqa: E402
     activity,
+    delay,
     dependencies,
     evm,
     flow,
@@ -21,6 +22,7 @@ from pmo_gates.rules.facts.builtin import (  # noqa: E402
 
 __all__ = [
     "activity",
+    "delay",
     "dependencies",
     "evm",
     "flow",

@@ -20,11 +20,12 @@ from pmo_gates.actions.run import Inputs, load_rules
 from pmo_gates.config import Settings
 from pmo_gates.flows.context import FlowRuntime
 from pmo_gates.rules.evaluate import evaluate
-from pmo_gates.rules.facts import compute_facts
+from pmo_gates.rules.facts import FactTable, compute_fact_table
 from pmo_gates.rules.facts.context import FactParams
 from pmo_gates.rules.results import Evaluation
 from pmo_gates.rules.ruleset import RuleSet
 from pmo_gates.store import Store
+from pmo_gates.store.readiness import require_projects
 
 
 @task(name="load-rules", cache_policy=NO_CACHE, persist_result=False)
@@ -33,8 +34,11 @@ def load_rules_task(settings: Settings, today: date) -> RuleSet:
 
 
 @task(name="compute-facts", cache_policy=NO_CACHE, persist_result=False)
-def compute_facts_task(store: Store, today: date, params: FactParams | None = None) -> dict[str, dict[str, Any]]:
-    return compute_facts(store, today=today, params=params)
+def compute_facts_task(store: Store, today: date, params: FactParams | None = None) -> FactTable:
+    """Facts and each project's data errors; fails, saying why, when a failed sync left nothing to judge."""
+    with store.session() as session:
+        require_projects(session)
+    return compute_fact_table(store, today=today, params=params)
 
 
 @task(name="evaluate-rules", cache_policy=NO_CACHE, persist_result=False)
@@ -46,7 +50,8 @@ def gather_inputs(runtime: FlowRuntime) -> Inputs:
     """Rules, facts and their evaluation as of the run's ``today``."""
     today = runtime.today
     rule_set = load_rules_task(runtime.settings, today)
-    facts = compute_facts_task(runtime.store, today, runtime.settings.fact_params())
+    table = compute_facts_task(runtime.store, today, runtime.settings.fact_params())
+    facts = table.values
     # quote(): Prefect would otherwise walk every value of these (thousands of projects) looking for futures.
     evaluation = evaluate_task(quote(rule_set), quote(facts), today)
-    return Inputs(today=today, rule_set=rule_set, facts=facts, evaluation=evaluation)
+    return Inputs(today=today, rule_set=rule_set, facts=facts, evaluation=evaluation, problems=table.problems)

@@ -284,7 +284,11 @@ class _Applier:
             options = W.transitions(self.client, key)
             option = W.pick_transition(options, category)
             if option is not None:
-                self._transition(key, option["id"])
+                if not self._transition(key, option["id"]):
+                    return ""
+                # The answer was lost: the status (GET, immediate) says whether Jira moved the ticket.
+                if not self.wait_for(lambda: W.issue_status_category(self.client, key) == category):
+                    raise Pending(f"the transition of {key} to '{category}' is unconfirmed; the next run checks it")
                 return ""
             step = next(
                 (o for o in options if W.category_of(o) == "indeterminate" and W.status_of(o) not in visited), None
@@ -295,12 +299,16 @@ class _Applier:
             self._transition(key, step["id"])
         return f"the workflow offers no way to a '{category}' status; commented only"
 
-    def _transition(self, key: str, transition_id: str) -> None:
+    def _transition(self, key: str, transition_id: str) -> bool:
+        """Send one transition; True when its outcome is unknown (the caller re-reads the status)."""
         try:
             W.transition_issue(self.client, key, transition_id)
-        except AmbiguousWriteError as exc:
-            # The status (GET, immediate) tells whether it went through; the caller's loop looks again.
+        except JiraHTTPError as exc:
+            if not _ambiguous(exc):
+                raise
             log.warning("transition of %s: %s; re-reading its status", key, exc)
+            return True
+        return False
 
     def ticket_row(self, fingerprint: str) -> ActionTicket | None:
         with self.store.session() as session:

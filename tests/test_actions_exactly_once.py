@@ -271,3 +271,22 @@ def test_the_poller_backs_off_and_stops_at_the_window_and_the_run_budget():
     assert waits == [1, 2, 3] and confirmer.spent == 12  # the run's budget ends this window early
     waits.clear()
     assert confirmer.wait_for(lambda: None) is None and waits == []  # budget spent: look once, never wait
+
+
+def test_an_unconfirmed_transition_is_pending_and_the_resolve_comment_is_not_repeated(store, tmp_path):
+    with world(store, tmp_path) as w:
+        with_confirm(w, ConfirmConfig(wait_seconds=0.3, first_poll_seconds=0.1))
+        bad = {w.projects[0]: {"has_charter": False}}
+        run(w, TODAY, **bad)
+        (ticket,) = w.our_tickets()
+        rule = w.sandbox.faults.add(FaultRule(method="POST", path=r"/transitions$", drop=True))
+        first = run(w, TODAY + timedelta(days=1))
+        assert [r.status for r in first.applied.items] == ["pending"]
+        with w.store.session() as session:
+            assert next(iter(load_tickets(session).values())).state == "open"
+        w.sandbox.faults.remove(rule)
+        again = run(w, TODAY + timedelta(days=1))
+        assert [r.status for r in again.applied.items] == ["adopted"]  # its comment was already there
+        (ticket,) = w.our_tickets()
+        assert ticket["fields"]["status"]["statusCategory"]["key"] == "done"
+        assert markers(w, ticket["key"]) == ["resolve.c0"]

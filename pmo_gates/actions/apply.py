@@ -284,7 +284,7 @@ class _Applier:
             options = W.transitions(self.client, key)
             option = W.pick_transition(options, category)
             if option is not None:
-                self._transition(key, option["id"])
+                self._transition(key, option["id"], category)
                 return ""
             step = next(
                 (o for o in options if W.category_of(o) == "indeterminate" and W.status_of(o) not in visited), None
@@ -292,15 +292,23 @@ class _Applier:
             if step is None:
                 break
             visited.add(W.status_of(step))
-            self._transition(key, step["id"])
+            self._transition(key, step["id"], "indeterminate")
         return f"the workflow offers no way to a '{category}' status; commented only"
 
-    def _transition(self, key: str, transition_id: str) -> None:
+    def _transition(self, key: str, transition_id: str, category: str) -> None:
+        """Send one transition into ``category``; a lost answer is confirmed by the ticket's status (GET,
+        immediate), polled, or the step is left pending: never sent twice."""
         try:
             W.transition_issue(self.client, key, transition_id)
-        except AmbiguousWriteError as exc:
-            # The status (GET, immediate) tells whether it went through; the caller's loop looks again.
+        except JiraHTTPError as exc:
+            if not _ambiguous(exc):
+                raise
             log.warning("transition of %s: %s; re-reading its status", key, exc)
+            if not self.wait_for(lambda: W.issue_status_category(self.client, key) == category):
+                raise Pending(
+                    f"{exc}; the ticket did not reach a '{category}' status within actions.confirm.wait_seconds; "
+                    "the next run checks it first"
+                ) from None
 
     def ticket_row(self, fingerprint: str) -> ActionTicket | None:
         with self.store.session() as session:

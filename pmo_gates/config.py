@@ -283,8 +283,7 @@ def parse_settings(text: str, source: str = "<config>") -> Settings:
         for err in exc.errors():
             loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
             key = ".".join(str(p) for p in loc) or "(top level)"
-            line = _line_of(document, loc)
-            where = f"{source}:{line}" if line else source
+            where = f"{source}:{_line_of(document, loc) or 1}"  # a missing top-level section: line 1
             message = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
                 message = "unknown key"

@@ -25,6 +25,7 @@ from pmo_gates.rules.gates import GATE_FACT
 from pmo_gates.rules.models import Pack
 from pmo_gates.rules.ruleset import RuleSet
 from pmo_gates.rules.semantics import Compiler, check_waivers, compile_gates, compile_rules, merge_settings
+from pmo_gates.rules.yaml_bounds import MAX_FILE_BYTES
 from pmo_gates.rules.yaml_source import load_yaml
 
 PACKS_DIR = Path(__file__).parent / "packs"
@@ -68,7 +69,8 @@ def find_rule_files(paths: Iterable[Path | str]) -> tuple[list[Path], list[RuleF
 def _other_kind(path: Path) -> bool:
     """True for a YAML file with a top-level ``kind:`` other than ``rules`` (cheap text check)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:  # bounded: a huge file is refused later, by the reader
+            text = handle.read(MAX_FILE_BYTES + 1).decode("utf-8")
     except (OSError, UnicodeDecodeError):
         return False
     match = KIND_LINE.search(text)

@@ -1,25 +1,28 @@
-"""Runs hostile input files through their loaders in one process, one JSON line per case.
+"""Runs hostile input files through their loaders, one JSON line per case.
 
     python -m tests.hostile_worker CASES.json
 
-Each case is measured: wall time and the peak of Python allocations (tracemalloc) while loading it.
-The address space is capped so that a regression (an alias bomb expanding) fails this process fast
-instead of exhausting the machine; a line ``{"start": name}`` before each case tells the parent which
-case was running if the process dies.
+The loaders are imported once; each case then runs in a forked child, so that it is measured on its
+own (CPU time and peak resident memory from ``wait4``, above a child that does nothing), a bomb
+that gets through fails that case with a MemoryError under a capped address space instead of
+exhausting the machine, and a hang is killed after a deadline.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import resource
+import select
+import signal
 import sys
 import time
-import tracemalloc
 from pathlib import Path
 from typing import Any
 
-ADDRESS_SPACE = 3 * 1024**3  # far above a healthy run, far below what a bomb asks for
+HEADROOM = 1024**3  # address space a case may add to the parent's before it fails with MemoryError
+DEADLINE = 20.0  # wall seconds before a case is killed (CPU time is what the suite asserts on)
 
 
 def _loaders() -> dict[str, Any]:
@@ -39,37 +42,89 @@ def _loaders() -> dict[str, Any]:
     return {
         "rules": (rules, RuleFileErrors),
         "playbook": (load_playbook, PlaybookError),
-        "priority": (lambda path: load_priority(path), PlaybookError),
+        "priority": (load_priority, PlaybookError),
         "config": (load_settings, ConfigError),
     }
 
 
+def _status_kb(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def _run(loaders: dict[str, Any], case: dict[str, str]) -> dict[str, Any]:
+    load, expected = loaders[case["loader"]]
+    try:
+        load(case["path"])
+    except expected as exc:
+        lines = str(exc).splitlines()
+        return {"outcome": "error", "lines": lines[:20], "line_count": len(lines)}
+    except BaseException as exc:  # what the suite exists to catch: anything else is a traceback
+        return {"outcome": "traceback", "lines": [f"{type(exc).__name__}: {str(exc)[:500]}"], "line_count": 1}
+    return {"outcome": "ok", "lines": [], "line_count": 0}
+
+
+def _child(loaders: dict[str, Any], case: dict[str, str], out: int) -> None:
+    vm = _status_kb("VmSize") * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (vm + HEADROOM, vm + HEADROOM))
+    try:
+        result = _run(loaders, case)
+    except BaseException as exc:
+        result = {"outcome": "traceback", "lines": [type(exc).__name__], "line_count": 1}
+    os.write(out, json.dumps(result).encode())
+    os._exit(0)
+
+
+def baseline_rss() -> int:
+    """Peak resident bytes of a child that does nothing: what every case's peak is measured from."""
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    return os.wait4(pid, 0)[2].ru_maxrss * 1024
+
+
+def run_case(loaders: dict[str, Any], case: dict[str, str], baseline: int) -> dict[str, Any]:
+    read_end, write_end = os.pipe()
+    started = time.perf_counter()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_end)
+        _child(loaders, case, write_end)
+    os.close(write_end)
+    chunks: list[bytes] = []
+    while True:
+        ready, _, _ = select.select([read_end], [], [], max(0.0, DEADLINE - (time.perf_counter() - started)))
+        if not ready:
+            os.kill(pid, signal.SIGKILL)
+            break
+        chunk = os.read(read_end, 65536)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(read_end)
+    _, status, usage = os.wait4(pid, 0)
+    wall = time.perf_counter() - started
+    if chunks:
+        result = json.loads(b"".join(chunks))
+    else:
+        result = {"outcome": "traceback", "lines": [f"child died (status {status}) or timed out"], "line_count": 1}
+    return {
+        "name": case["name"],
+        **result,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
+        "wall_seconds": wall,
+        "peak_bytes": max(0, usage.ru_maxrss * 1024 - baseline),
+    }
+
+
 def main(cases_file: str) -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
     loaders = _loaders()
-    cases = json.loads(Path(cases_file).read_text())
-    tracemalloc.start()
-    for case in cases:
-        print(json.dumps({"start": case["name"]}), flush=True)
-        load, expected = loaders[case["loader"]]
-        tracemalloc.reset_peak()
-        before = tracemalloc.get_traced_memory()[0]
-        started = time.perf_counter()
-        outcome, message = "ok", ""
-        try:
-            load(case["path"])
-        except expected as exc:
-            outcome, message = "error", str(exc)
-        except BaseException as exc:  # what the suite exists to catch: anything else is a traceback
-            outcome, message = "traceback", f"{type(exc).__name__}: {str(exc)[:500]}"
-        seconds = time.perf_counter() - started
-        peak = tracemalloc.get_traced_memory()[1] - before
-        lines = message.splitlines()
-        result = {"name": case["name"], "outcome": outcome, "lines": lines[:20], "line_count": len(lines)}
-        result["seconds"] = seconds
-        print(json.dumps({**result, "peak_bytes": peak}), flush=True)
+    baseline = baseline_rss()
+    for case in json.loads(Path(cases_file).read_text()):
+        print(json.dumps(run_case(loaders, case, baseline)), flush=True)
 
 
 if __name__ == "__main__":
-    sys.setrecursionlimit(1000)  # the interpreter's default, whatever the test runner set
     main(sys.argv[1])

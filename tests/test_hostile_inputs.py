@@ -1,14 +1,14 @@
 """The hostile-input suite: every generated hostile file (tests/hostile_inputs.py), through every YAML
 reader, ends in a ``path:line:col`` error or a success, never a traceback, within 2 s and 200 MB each.
 
-The files run in one worker process (tests/hostile_worker.py) with a capped address space, so a
-regression fails the test instead of exhausting the machine, and the suite stays in CI time.
+The files run under one worker process (tests/hostile_worker.py) that imports the loaders once and
+forks a child per file, with a capped address space: a regression fails its case instead of exhausting
+the machine, each case is measured on its own, and the suite stays in CI time.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -37,16 +37,13 @@ def _run_worker(folder: Path) -> tuple[list[dict], dict[str, Path]]:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=300,
-        env={**os.environ, "PYTHONHASHSEED": "0"},
+        timeout=600,
     )
     lines = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
-    results = [line for line in lines if "outcome" in line]
-    if proc.returncode != 0 or len(results) != len(listing):
-        started = [line["start"] for line in lines if "start" in line]
-        dying = started[-1] if started else "(before the first case)"
-        pytest.fail(f"the worker died (exit {proc.returncode}) on case {dying}: {proc.stderr[-2000:]}")
-    return results, paths
+    if proc.returncode != 0 or len(lines) != len(listing):
+        done = lines[-1]["name"] if lines else "(none)"
+        pytest.fail(f"the worker failed (exit {proc.returncode}) after case {done}: {proc.stderr[-2000:]}")
+    return lines, paths
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +81,8 @@ def test_every_error_line_names_path_line_and_column(outcomes: tuple[list[dict],
 
 def test_every_case_is_fast_and_small(outcomes: tuple[list[dict], dict[str, Path]]) -> None:
     results, _ = outcomes
-    slow = [f"{r['name']}: {r['seconds']:.2f} s" for r in results if r["seconds"] > MAX_SECONDS]
+    # CPU time, not wall time: CI machines are shared, and a case's wall time there measures its neighbours.
+    slow = [f"{r['name']}: {r['cpu_seconds']:.2f} s" for r in results if r["cpu_seconds"] > MAX_SECONDS]
     big = [f"{r['name']}: {r['peak_bytes'] / 1024**2:.0f} MB" for r in results if r["peak_bytes"] > MAX_BYTES]
     assert slow == [] and big == []
 

@@ -287,12 +287,14 @@ def print_sweep(sweep: dict[str, Any]) -> None:
         f"x ~{sweep['issues_per_project']} issues per variation ({sweep['seconds']} s)"
     )
     print(
-        f"{'variation':32s} {'delayed':>7s} {'top-1':>7s} {'top-2':>7s} {'flagged':>9s}  misses (planted -> ranked first)"
+        f"{'variation':32s} {'delayed':>7s} {'top-1':>7s} {'top-2':>7s} {'flagged':>9s}  "
+        "misses (planted -> ranked first)"
     )
     for name, v in [*sweep["variations"].items(), ("OVERALL", sweep["overall"])]:
         misses = ", ".join(f"{k} x{n}" for k, n in v["misses"].items()) or "-"
         print(
-            f"{name:32s} {v['delayed']:7d} {v['top1']:7.1%} {v['top2']:7.1%} {v['flagged']:4d}/{v['on_time']:<4d}  {misses}"
+            f"{name:32s} {v['delayed']:7d} {v['top1']:7.1%} {v['top2']:7.1%} "
+            f"{v['flagged']:4d}/{v['on_time']:<4d}  {misses}"
         )
     print("per cause (all variations):")
     for cause, c in sweep["overall"]["per_cause"].items():

@@ -164,6 +164,6 @@ def test_summary_shows_causes_evidence_remedies_and_where_jira_was_written() -> 
     print_summary(result, console)
     text = console.export_text()
     assert "Delayed projects (1 of 2)" in text
-    assert "dependency_blocked 60%: 3 items wait on OTHER-1 [In Progress] [LATE-0, LATE-1" in text
+    assert "dependency_blocked 60% (confidence 100%): 3 items wait on OTHER-1 [In Progress] [LATE-0, LATE-1" in text
     assert "(+2 more)" in text and "-> Escalate blocking dependencies: Raise OTHER-1 this week." in text
     assert "Tickets created: LATE-9" in text and "Issues commented on (anchor issues and tickets): LATE-1" in text

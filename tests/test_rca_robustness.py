@@ -6,14 +6,12 @@ assumptions is a knob. The full sweep (more seeds, bigger portfolios) is ``bench
 
 from __future__ import annotations
 
-from collections import Counter
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pmo_gates.rca.analyse import analyse_portfolio
-from pmo_gates.rca.attribution import attribute, fit_to_slip
+from pmo_gates.rca.attribution import WAITING, attribute, fit_to_slip
 from pmo_gates.rca.registry import CauseFinding, Evidence
 from pmo_gates.rca.scenarios import ALL_CAUSES, Scenario, load_scenario, plan_scenario
 from pmo_gates.rca.sweep import VARIATIONS, run_scenario
@@ -47,13 +45,15 @@ def test_impacts_never_exceed_the_slip_and_each_issue_has_one_cause(found, per_d
     assert total <= slip + 1e-6
     assert total + unexplained == pytest.approx(slip)
     assert all(0 <= a.confidence <= 1 for a in attributed)
-    # An issue counts for one cause only: each issue's claim is kept by exactly one cause that made it.
-    owners: Counter[str] = Counter()
-    for a in attributed:
-        kept = {key for key in a.finding.claims if key not in owners}
-        owners.update(kept)
-    assert all(n == 1 for n in owners.values())
-    assert sum(a.claimed for a in attributed) <= len({k for f, _, _ in found for k in f.claims})
+    # An item's waiting counts for one waiting cause only (the work causes measure other days of it): the
+    # waiting causes together never count an item for more than the largest claim on it.
+    waiting = [(f, w) for f, w, _ in found if f.cause in WAITING]
+    keys = {k for f, _ in waiting for k in f.claims}
+    most = sum(max(f.claims[k][0] * w for f, w in waiting if k in f.claims) for k in keys)
+    loose = sum(max(0.0, f.items - sum(c for c, _ in f.claims.values())) * w for f, w in waiting)
+    counted = sum(a.items for a in attributed if a.finding.cause in WAITING)
+    assert counted <= most + loose + 1e-6
+    assert sum(a.claimed for a in attributed if a.finding.cause in WAITING) <= len(keys)
     days = [e.days for e in explained]
     assert days == sorted(days, reverse=True)
 
@@ -102,12 +102,12 @@ def test_every_delayed_project_gets_ranked_causes_within_its_slip_and_a_remedy(
 
 @pytest.mark.parametrize("name", list(VARIATIONS))
 def test_planted_primary_cause_ranks_first_on_every_variation(name):
-    """A CI-sized run of the sweep: one seed, 40 projects of 40 issues per variation."""
+    """A CI-sized run of the sweep: one seed, 30 projects of ~36 issues per variation."""
     scenario = VARIATIONS[name]
-    small = Scenario(**{**scenario.__dict__, "projects": 40, "issues_per_project": 40})
+    small = Scenario(**{**scenario.__dict__, "projects": 30, "issues_per_project": 36})
     result = run_scenario(small, seed=5)
     print(f"\n{name}: top-1 {result.top1}/{result.delayed}, top-2 {result.top2}, misses {dict(result.misses)}")
-    assert result.delayed >= 12
+    assert result.delayed >= 8
     assert result.flagged == 0 and result.undetected == 0
     assert result.top2 == result.delayed
     assert result.top1_rate >= 0.9

@@ -53,7 +53,9 @@ def test_run_rca_keeps_one_result_per_project_and_month(store):
     assert set(rows) == {"LATE", "FINE", "OTHER"} and all(r.period == "2026-11" for r in rows.values())
     late = rows["LATE"]
     assert late.delayed and late.slip_days == first.projects[1].slip_days
-    assert [c["cause"] for c in late.causes] == ["scope_creep", "dependency_blocked"]
+    # the added items nobody holds also count as unstaffed (inferred: no due dates, so a lower confidence)
+    assert [c["cause"] for c in late.causes] == ["scope_creep", "dependency_blocked", "unstaffed_work"]
+    assert [c["confidence"] for c in late.causes] == [1.0, 1.0, 0.5]
     assert late.causes[0]["evidence"]["numbers"]["added_items"] == 6
     assert [r["id"] for r in late.remedies][:2] == ["change_control", "rebaseline"]
     assert late.analysed_at.replace(tzinfo=UTC) == datetime(2026, 11, 2, 9, tzinfo=UTC)  # updated in place

@@ -47,7 +47,8 @@ def make_engine(url: str) -> Engine:
             folder = Path(parsed.database).parent
             if not folder.is_dir():
                 raise StoreLocationError(
-                    f"the folder {folder} of the SQLite database does not exist: create it (a writable folder), or fix the URL"
+                    f"the folder {folder} of the SQLite database does not exist: "
+                    "create it (a writable folder), or fix the URL"
                 )
         engine = create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)

@@ -1,0 +1,137 @@
+"""One shared, adaptive request budget for every Jira call of a sync (AIMD, as TCP does for congestion).
+
+Every HTTP attempt takes a slot (at most ``concurrency`` in flight) and a token (at most ``rate`` requests
+per second, with a one-second burst). A 429 or 503 halves both, at most once per second however many
+workers see it, and pauses new requests for the ``Retry-After`` the server asked for; every answered
+request then adds back a little (about ``+1`` request per second and ``+1`` slot for each second of clean
+traffic), up to the configured ceilings. So a sync starts at the configured limits, slows down at once
+when Jira pushes back and finds its way back up when Jira lets it.
+
+Example::
+
+    budget = RequestBudget(rate=10, concurrency=4)
+    with budget.slot():
+        ...  # one HTTP attempt; call budget.throttled(wait) instead of returning normally on a 429
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+DECREASE_EVERY_S = 1.0  # one multiplicative decrease per this many seconds (a storm is one signal)
+
+
+class RequestBudget:
+    """Thread-safe; share one per sync. ``sleep`` is only used for server-requested pauses (tests fake it)."""
+
+    def __init__(
+        self,
+        *,
+        rate: float,
+        concurrency: int,
+        min_rate: float = 0.5,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.max_rate = float(rate)
+        self.max_concurrency = max(1, int(concurrency))
+        self.min_rate = min(float(min_rate), self.max_rate)
+        self.rate = self.max_rate
+        self.concurrency = float(self.max_concurrency)
+        self.clock = clock
+        self.sleep = sleep
+        self._cond = threading.Condition()
+        self._in_flight = 0
+        self._tokens = max(1.0, self.rate)
+        self._refilled = clock()
+        self._paused_until = 0.0
+        self._last_decrease = -1e18
+        self._mine = threading.local()  # the pause a thread set itself (its retry already waits it out)
+        self.throttles = 0  # 429/503 answers seen
+        self.requests = 0
+        self.peak_in_flight = 0
+
+    # -- taking and returning a slot ---------------------------------------------------------------------
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        self.acquire()
+        try:
+            yield
+        finally:
+            self.release()
+
+    def acquire(self) -> None:
+        self._honour_pause()
+        with self._cond:
+            while True:
+                now = self.clock()
+                self._refill(now)
+                if self._in_flight >= int(self.concurrency):
+                    self._cond.wait(timeout=0.5)
+                    continue
+                if self._tokens >= 1.0:
+                    self._tokens -= 1.0
+                    self._in_flight += 1
+                    self.requests += 1
+                    self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
+                    return
+                self._cond.wait(timeout=(1.0 - self._tokens) / self.rate)
+
+    def release(self) -> None:
+        with self._cond:
+            self._in_flight -= 1
+            self._cond.notify_all()
+
+    # -- feedback ------------------------------------------------------------------------------------------
+
+    def answered(self) -> None:
+        """A request Jira answered (any status but 429/503): additive increase."""
+        with self._cond:
+            if self.rate < self.max_rate:
+                self.rate = min(self.max_rate, self.rate + 1.0 / max(self.rate, 1.0))
+            if self.concurrency < self.max_concurrency:
+                self.concurrency = min(float(self.max_concurrency), self.concurrency + 1.0 / self.concurrency)
+
+    def throttled(self, wait: float | None) -> None:
+        """Jira answered 429/503 (``wait``: the seconds it asked for): multiplicative decrease and pause."""
+        with self._cond:
+            now = self.clock()
+            self.throttles += 1
+            if now - self._last_decrease >= DECREASE_EVERY_S:
+                self._last_decrease = now
+                self.rate = max(self.min_rate, self.rate / 2)
+                self.concurrency = max(1.0, self.concurrency / 2)
+                self._tokens = min(self._tokens, 0.0)
+            if wait:
+                until = now + wait
+                if until > self._paused_until:
+                    self._paused_until = until
+                self._mine.until = until
+
+    def _honour_pause(self) -> None:
+        with self._cond:
+            until = self._paused_until
+        remaining = until - self.clock()
+        if remaining > 0 and getattr(self._mine, "until", None) != until:
+            self.sleep(remaining)  # once: a faked sleep does not advance our clock
+        self._mine.until = None
+
+    def _refill(self, now: float) -> None:
+        elapsed = now - self._refilled
+        if elapsed > 0:
+            self._tokens = min(max(1.0, self.rate), self._tokens + elapsed * self.rate)
+            self._refilled = now
+
+    def snapshot(self) -> dict[str, float]:
+        with self._cond:
+            return {
+                "rate": round(self.rate, 2),
+                "concurrency": round(self.concurrency, 2),
+                "throttles": self.throttles,
+                "requests": self.requests,
+                "peak_in_flight": self.peak_in_flight,
+            }

@@ -41,18 +41,32 @@ class RequestBudget:
         self.min_rate = min(float(min_rate), self.max_rate)
         self.rate = self.max_rate
         self.concurrency = float(self.max_concurrency)
-        self.clock = clock
-        self.sleep = sleep
+        self._clock = clock
+        self._sleep = sleep
+        self._skew = 0.0  # time a faked sleep claimed to pass that the clock did not see
         self._cond = threading.Condition()
         self._in_flight = 0
         self._tokens = max(1.0, self.rate)
-        self._refilled = clock()
+        self._refilled = self.clock()
         self._paused_until = 0.0
         self._last_decrease = -1e18
-        self._mine = threading.local()  # the pause a thread set itself (its retry already waits it out)
+        self._mine = threading.local()  # the newest pause each thread has waited out
         self.throttles = 0  # 429/503 answers seen
         self.requests = 0
         self.peak_in_flight = 0
+
+    def clock(self) -> float:
+        return self._clock() + self._skew
+
+    def sleep(self, seconds: float) -> None:
+        """Sleep with the injected ``sleep``; the retry layer waits through this too, so that with a fake
+        sleep (tests) the budget's clock still moves past the pauses it was told were waited out."""
+        began = self._clock()
+        self._sleep(seconds)
+        missed = seconds - (self._clock() - began)
+        if missed > 0:
+            with self._cond:
+                self._skew += missed
 
     # -- taking and returning a slot ---------------------------------------------------------------------
 
@@ -110,15 +124,15 @@ class RequestBudget:
                 until = now + wait
                 if until > self._paused_until:
                     self._paused_until = until
-                self._mine.until = until
+                self._mine.waited = until  # its retry waits this out
 
     def _honour_pause(self) -> None:
         with self._cond:
             until = self._paused_until
         remaining = until - self.clock()
-        if remaining > 0 and getattr(self._mine, "until", None) != until:
-            self.sleep(remaining)  # once: a faked sleep does not advance our clock
-        self._mine.until = None
+        if remaining > 0 and until > getattr(self._mine, "waited", 0.0):
+            self._mine.waited = until  # each pause once per thread: a faked sleep does not move our clock
+            self.sleep(remaining)
 
     def _refill(self, now: float) -> None:
         elapsed = now - self._refilled

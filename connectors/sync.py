@@ -263,7 +263,7 @@ def sync_portfolio(
             rate=settings.sync.requests_per_second, concurrency=settings.sync.concurrency, sleep=sleep
         )
         run.budget = budget
-        client = build_client(connection, flavour=cached_flavour, stats=stats, sleep=sleep, budget=budget)
+        client = build_client(connection, flavour=cached_flavour, stats=stats, sleep=budget.sleep, budget=budget)
         run.result.flavour = client.flavour
         run.report("metadata")
         if reuse and state.context is not None:
@@ -361,6 +361,8 @@ class _Job:
 
 
 def _partition_count(settings: Settings, projects: int) -> int:
+    if not settings.sync.partitions and settings.sync.concurrency == 1:
+        return 1  # one worker reads one stream: groups would only add requests
     wanted = settings.sync.partitions or 4 * settings.sync.concurrency
     return max(1, min(wanted, projects))
 
@@ -497,9 +499,26 @@ def _full_sync(job: _Job, state: _State, run: _Run, in_scope: list[str], scope: 
     cursor = _full_plan(state, in_scope, jql, job.settings)
     if cursor is None:
         cursor = _new_plan(in_scope, jql, job.settings, run)
-        horizon = job.search.newest(scope)
-        cursor["horizon"] = horizon.isoformat() if horizon else None
+        if len(cursor["partitions"]) > 1:
+            try:
+                horizon = job.search.newest(scope)
+            except JiraHTTPError as exc:
+                raise _config_error(exc) if exc.status_code == 400 else exc from None
+            cursor["horizon"] = horizon.isoformat() if horizon else None
         _save_cursor(job.store, cursor)
+    if len(cursor["partitions"]) == 1:
+        # One stream, oldest change first: an issue edited meanwhile moves ahead of the reader, so the
+        # stream itself is the proof and its position is the watermark (no horizon, no catch-up).
+        (name, part), *_ = cursor["partitions"].items()
+        since = parse_jira_datetime(part["position"]) - overlap if part.get("position") else None
+
+        def store_stream(fetched: _Fetched) -> None:
+            if fetched.newest is not None:
+                part["position"] = fetched.newest.isoformat()
+            _store_fetched(job, fetched, run, cursor=cursor, watermark=True)
+
+        _pipeline(job, [_Partition(name, scope, since)], run, store_stream)
+        return
     partitions = []
     for name, part in cursor["partitions"].items():
         if part["done"]:
@@ -541,11 +560,18 @@ def _watermark_writer(job: _Job, run: _Run, *, cursor: dict[str, Any] | None = N
     """Stores a single, oldest-first stream of batches, moving the watermark with each one."""
 
     def write(fetched: _Fetched) -> None:
-        if cursor is not None and fetched.newest is not None:
-            cursor["catchup"] = fetched.newest.isoformat()
+        if cursor is not None:
+            if fetched.newest is not None:
+                cursor["catchup"] = fetched.newest.isoformat()
+            # The catch-up re-reads what the groups stored a moment ago: not issues of their own.
+            fetched.unchanged = 0
         _store_fetched(job, fetched, run, cursor=cursor, watermark=True)
 
     return write
+
+
+def _config_error(exc: JiraHTTPError) -> JiraConfigError:
+    return JiraConfigError(f"Jira rejected the portfolio's search ({exc}); check portfolio.projects and portfolio.jql")
 
 
 def _pipeline(
@@ -585,16 +611,8 @@ def _pipeline(
                     return
             offer(_Done(part.name))
         except JiraHTTPError as exc:
-            if exc.status_code == 400 and pages_read == 0 and run.pages == 0:
-                offer(
-                    _Failure(
-                        JiraConfigError(
-                            f"Jira rejected the portfolio's search ({exc}); check portfolio.projects and portfolio.jql"
-                        )
-                    )
-                )
-            else:
-                offer(_Failure(exc))
+            config = exc.status_code == 400 and pages_read == 0 and run.pages == 0
+            offer(_Failure(_config_error(exc) if config else exc))
         except BaseException as exc:  # handed to the writer thread, which re-raises it
             offer(_Failure(exc))
 

@@ -1,7 +1,7 @@
 """One shared, adaptive request budget for every Jira call of a sync (AIMD, as TCP does for congestion).
 
-Every HTTP attempt takes a slot (at most ``concurrency`` in flight) and a token (at most ``rate`` requests
-per second, with a one-second burst). A 429 or 503 halves both, at most once per second however many
+Every HTTP attempt takes a slot (at most ``concurrency`` in flight) and a start in a sliding one-second
+window (at most ``rate`` requests begin in any second). A 429 or 503 halves both, at most once per second however many
 workers see it, and pauses new requests for the ``Retry-After`` the server asked for; every answered
 request then adds back a little (about ``+1`` request per second and ``+1`` slot for each second of clean
 traffic), up to the configured ceilings. So a sync starts at the configured limits, slows down at once
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -46,8 +47,7 @@ class RequestBudget:
         self._skew = 0.0  # time a faked sleep claimed to pass that the clock did not see
         self._cond = threading.Condition()
         self._in_flight = 0
-        self._tokens = max(1.0, self.rate)
-        self._refilled = self.clock()
+        self._starts: deque[float] = deque()
         self._paused_until = 0.0
         self._last_decrease = -1e18
         self._mine = threading.local()  # the newest pause each thread has waited out
@@ -83,17 +83,22 @@ class RequestBudget:
         with self._cond:
             while True:
                 now = self.clock()
-                self._refill(now)
                 if self._in_flight >= int(self.concurrency):
                     self._cond.wait(timeout=0.5)
                     continue
-                if self._tokens >= 1.0:
-                    self._tokens -= 1.0
+                # A sliding window: never more than ``rate`` starts in any second (1 per 1/rate s below 1).
+                window = max(1.0, 1.0 / self.rate)
+                allowed = max(1, int(self.rate * window))
+                starts = self._starts
+                while starts and starts[0] <= now - window:
+                    starts.popleft()
+                if len(starts) < allowed:
+                    starts.append(now)
                     self._in_flight += 1
                     self.requests += 1
                     self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
                     return
-                self._cond.wait(timeout=(1.0 - self._tokens) / self.rate)
+                self._cond.wait(timeout=max(0.001, starts[0] + window - now))
 
     def release(self) -> None:
         with self._cond:
@@ -119,7 +124,6 @@ class RequestBudget:
                 self._last_decrease = now
                 self.rate = max(self.min_rate, self.rate / 2)
                 self.concurrency = max(1.0, self.concurrency / 2)
-                self._tokens = min(self._tokens, 0.0)
             if wait:
                 until = now + wait
                 if until > self._paused_until:
@@ -133,12 +137,6 @@ class RequestBudget:
         if remaining > 0 and until > getattr(self._mine, "waited", 0.0):
             self._mine.waited = until  # each pause once per thread: a faked sleep does not move our clock
             self.sleep(remaining)
-
-    def _refill(self, now: float) -> None:
-        elapsed = now - self._refilled
-        if elapsed > 0:
-            self._tokens = min(max(1.0, self.rate), self._tokens + elapsed * self.rate)
-            self._refilled = now
 
     def snapshot(self) -> dict[str, float]:
         with self._cond:

@@ -363,7 +363,7 @@ class _Job:
 def _partition_count(settings: Settings, projects: int) -> int:
     if not settings.sync.partitions and settings.sync.concurrency == 1:
         return 1  # one worker reads one stream: groups would only add requests
-    wanted = settings.sync.partitions or 4 * settings.sync.concurrency
+    wanted = settings.sync.partitions or 2 * settings.sync.concurrency
     return max(1, min(wanted, projects))
 
 

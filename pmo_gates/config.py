@@ -126,7 +126,7 @@ class SyncConfig(_Model):
         10, gt=0, le=1000, description="Requests per second at most; halved on a 429/503, recovered gradually."
     )
     partitions: int = Field(
-        0, ge=0, le=1000, description="Project groups a full sync reads in parallel; 0 = 4 per worker."
+        0, ge=0, le=1000, description="Project groups a full sync reads in parallel; 0 = 2 per worker."
     )
 
 

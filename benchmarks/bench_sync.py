@@ -119,7 +119,17 @@ def _run(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(cmd[:4])} ... failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    if "result" in out:  # progress on stderr, so a long run that is cut short still shows its figures
+        r = out["result"]
+        print(
+            f"[bench_sync] {cmd[-1]} sync: {r['duration_s']} s, {r['issues_upserted']} issues, "
+            f"{r['http_requests_total']} requests, CPU {out.get('sync_cpu_s', 0):.1f} s, "
+            f"peak RSS {out['peak_rss_mb']:.0f} MB, 429s {r.get('rate_limit', {}).get('throttles', 0)}",
+            file=sys.stderr,
+            flush=True,
+        )
+    return out
 
 
 class Sandbox:
@@ -262,11 +272,13 @@ def _timed(cmd: list[str], env: dict[str, str]) -> float:
 def _end_to_end(config: Path, env: dict[str, str]) -> dict[str, float]:
     """What the PMO runs after a sync: a review, the corrective actions and the RCA (dry runs)."""
     cli = [sys.executable, "-m", "pmo_gates.cli"]
-    return {
+    times = {
         "review_s": _timed([*cli, "review", "--config", str(config), "--dry-run", "--json"], env),
         "actions_s": _timed([*cli, "actions", "--config", str(config), "--dry-run", "--json"], env),
         "rca_s": _timed([*cli, "rca", "--config", str(config), "--json"], env),
     }
+    print(f"[bench_sync] end to end: {times}", file=sys.stderr, flush=True)
+    return times
 
 
 def orchestrate(args: argparse.Namespace) -> dict[str, Any]:

@@ -45,6 +45,12 @@ Flavour = Literal["cloud", "dc"]
 _KEY_SEGMENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*-\d+$")
 
 
+try:  # a search page is mostly JSON to decode: orjson (installed with Prefect) does it 3-4x faster
+    from orjson import loads as _loads
+except ImportError:  # pragma: no cover - the stdlib decoder gives the same objects
+    _loads = json.loads  # type: ignore[assignment]
+
+
 def endpoint(method: str, path: str) -> str:
     """``GET /rest/api/2/issue/{id}/worklog`` for ``GET /rest/api/2/issue/ABC-7/worklog``: counts group
     by endpoint, not by issue."""
@@ -115,7 +121,7 @@ class JiraClient:
 
     def _json(self, response: requests.Response, method: str, path: str) -> Any:
         try:
-            return response.json()
+            return _loads(response.content)
         except ValueError:
             raise JiraHTTPError(
                 f"Jira answered {method} {path} with HTTP {response.status_code} but no JSON body "

@@ -68,13 +68,14 @@ from pmo_gates.store.models import (
     SyncState,
     Worklog,
 )
+from pmo_gates.store.upsert import among, insert_many
 
 log = logging.getLogger(__name__)
 
 SCOPE = "portfolio"
 BATCH_ISSUES = 1000  # issues per transaction: bulkfetch takes 1000 issues, so one batch = one changelog call
 MAX_REPORTED_ERRORS = 1000
-_ID_CHUNK = 900  # ids per IN (...) clause
+_ID_CHUNK = 5000  # values per IN (...) lookup (one bound parameter each: see store.upsert.among)
 ANALYZE_AFTER = 10_000  # issues written by one sync from which the tables' statistics are refreshed
 
 
@@ -775,7 +776,7 @@ def _drop_unchanged(store: Store, raw_issues: list[dict[str, Any]]) -> tuple[lis
     stored: dict[int, datetime] = {}
     with store.session() as s:
         for chunk in _chunks(ids):
-            for issue_id, updated in s.execute(select(Issue.id, Issue.updated).where(Issue.id.in_(chunk))):
+            for issue_id, updated in s.execute(select(Issue.id, Issue.updated).where(among(s, Issue.id, chunk))):
                 stored[issue_id] = _aware(updated)  # type: ignore[assignment]
     kept = []
     unchanged = 0
@@ -819,23 +820,23 @@ def _write(s: Any, mapped: list[MappedIssue], *, sync_worklogs: bool) -> None:
     keys = [m.issue["key"] for m in mapped]
     # A key that now belongs to another issue id: the stored holder moved or was deleted in Jira.
     for chunk in _chunks(keys):
-        s.execute(delete(Issue).where(Issue.key.in_(chunk), Issue.id.not_in(ids)))
+        s.execute(delete(Issue).where(among(s, Issue.key, chunk), ~among(s, Issue.id, ids)))
     # Only issues stored before have children to replace: a first sync deletes nothing (on PostgreSQL,
     # deletes planned on a table still growing without statistics used to scan it whole).
-    stored = [i for chunk in _chunks(ids) for i in s.scalars(select(Issue.id).where(Issue.id.in_(chunk)))]
+    stored = [i for chunk in _chunks(ids) for i in s.scalars(select(Issue.id).where(among(s, Issue.id, chunk)))]
     upsert(s, Issue.__table__, [m.issue for m in mapped], key=["id"])
     for chunk in _chunks(stored):
-        s.execute(delete(ChangelogItem).where(ChangelogItem.issue_id.in_(chunk)))
+        s.execute(delete(ChangelogItem).where(among(s, ChangelogItem.issue_id, chunk)))
         if sync_worklogs:
-            s.execute(delete(Worklog).where(Worklog.issue_id.in_(chunk)))
-        s.execute(delete(IssueLink).where(IssueLink.issue_id.in_(chunk)))
+            s.execute(delete(Worklog).where(among(s, Worklog.issue_id, chunk)))
+        s.execute(delete(IssueLink).where(among(s, IssueLink.issue_id, chunk)))
 
     for chunk in _chunks(keys):
-        s.execute(delete(IssueLink).where(or_(IssueLink.from_key.in_(chunk), IssueLink.to_key.in_(chunk))))
+        s.execute(delete(IssueLink).where(or_(among(s, IssueLink.from_key, chunk), among(s, IssueLink.to_key, chunk))))
 
     changelog = [row for m in mapped for row in m.changelog]
     if changelog:
-        s.execute(ChangelogItem.__table__.insert(), changelog)
+        insert_many(s, ChangelogItem.__table__, changelog)
     if sync_worklogs:
         worklogs = {row["id"]: row for m in mapped for row in m.worklogs}
         upsert(s, Worklog.__table__, list(worklogs.values()), key=["id"])
@@ -865,7 +866,7 @@ def _reconcile(search: IssueSearch, store: Store, scope: str, projects: list[str
     keep_projects = configured | listed_projects
     with store.session() as s:
         for chunk in _chunks(doomed):
-            s.execute(delete(Issue).where(Issue.id.in_(chunk)))
+            s.execute(delete(Issue).where(among(s, Issue.id, chunk)))
         stale = [k for k in s.scalars(select(Project.key)) if k not in keep_projects]
         for chunk in _chunks(stale):
             s.execute(delete(Project).where(Project.key.in_(chunk)))

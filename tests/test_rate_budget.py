@@ -16,9 +16,8 @@ def test_never_more_than_rate_requests_start_in_any_second():
     lock = threading.Lock()
 
     def one(_: int) -> None:
-        with budget.slot():
-            with lock:
-                starts.append(time.monotonic())
+        with budget.slot(), lock:
+            starts.append(time.monotonic())
 
     began = time.monotonic()
     with ThreadPoolExecutor(8) as pool:

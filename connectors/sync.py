@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -106,7 +106,7 @@ class SyncResult(BaseModel):
     http_requests_total: int = 0
     duration_s: float = 0.0
     watermark: datetime | None = None
-    rate_limit: dict[str, float] = Field(
+    rate_limit: dict[str, int | float] = Field(
         default_factory=dict,
         description="The request budget at the end: rate and concurrency reached, 429/503 seen, peak in flight.",
     )
@@ -545,7 +545,7 @@ def _full_sync(job: _Job, state: _State, run: _Run, in_scope: list[str], scope: 
     # The catch-up: everything changed since the horizon, stored as an incremental sync stores it.
     start = cursor.get("catchup") or cursor.get("horizon")
     since = parse_jira_datetime(start) - overlap if start else None
-    catchup = _Job(**{**job.__dict__, "drop_unchanged": True})
+    catchup = replace(job, drop_unchanged=True)
     writer = _watermark_writer(catchup, run, cursor=cursor)
     _pipeline(catchup, [_Partition("catchup", scope, since)], run, writer)
     horizon = parse_jira_datetime(cursor["horizon"]) if cursor.get("horizon") else None

@@ -588,6 +588,10 @@ def _pipeline(
         return
     out: queue.Queue[object] = queue.Queue(maxsize=max(2, min(len(partitions), job.settings.sync.concurrency)))
     stop = threading.Event()
+    workers = min(len(partitions), job.settings.sync.concurrency)
+    # Smaller batches per worker when several read at once: memory stays that of one batch in all, and
+    # the writer gets work steadily instead of in bursts.
+    batch_issues = max(1, BATCH_ISSUES // workers)
 
     def offer(item: object) -> bool:
         while not stop.is_set():
@@ -604,7 +608,7 @@ def _pipeline(
             pages = job.search.pages(part.scope, part.since)
             if len(partitions) == 1:
                 pages = prefetch(pages)
-            for batch in _batches(pages):
+            for batch in _batches(pages, batch_issues):
                 if stop.is_set():
                     return
                 pages_read += len(batch)
@@ -617,7 +621,6 @@ def _pipeline(
         except BaseException as exc:  # handed to the writer thread, which re-raises it
             offer(_Failure(exc))
 
-    workers = min(len(partitions), job.settings.sync.concurrency)
     pool = ThreadPoolExecutor(workers, thread_name_prefix="pmo-gates-sync")
     try:
         for part in partitions:
@@ -639,14 +642,15 @@ def _pipeline(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _batches(pages: Iterable[list[dict[str, Any]]]) -> Iterator[list[list[dict[str, Any]]]]:
-    """Group search pages into batches of about ``BATCH_ISSUES`` issues (one transaction each)."""
+def _batches(pages: Iterable[list[dict[str, Any]]], size: int | None = None) -> Iterator[list[list[dict[str, Any]]]]:
+    """Group search pages into batches of about ``size`` (``BATCH_ISSUES``) issues, one transaction each."""
+    size = size or BATCH_ISSUES
     pending: list[list[dict[str, Any]]] = []
     count = 0
     for page in pages:
         pending.append(page)
         count += len(page)
-        if count >= BATCH_ISSUES:
+        if count >= size:
             yield pending
             pending, count = [], 0
     if pending:

@@ -43,6 +43,10 @@ TOKEN_ENV = "PMO_GATES_BENCH_TOKEN"
 INCREMENTAL_SLACK = 3  # requests an incremental sync may add to ceil(changed / page size)
 UNCHANGED_MAX = 2
 RSS_MAX_MB = 300
+LATENCY_SPEEDUP_MIN = 6.0  # concurrent over one page at a time, with a latency per search
+CPU_MS_PER_ISSUE_MAX = 0.25  # client CPU of the concurrent full sync, checked from 20,000 issues up
+CPU_TARGET_FROM_ISSUES = 20_000
+END_TO_END_MAX_S = 90.0  # sync + review + actions + rca
 
 
 # -- worker: one measured sync (or the naive search) in its own process ------------------------------------
@@ -63,6 +67,7 @@ def _peak_rss_mb() -> float:
 def worker(args: argparse.Namespace) -> None:
     baseline = _peak_rss_mb()
     began = time.perf_counter()
+    cpu_began = time.process_time()
     if args.worker == "naive":
         out = _naive(args)
     else:
@@ -74,10 +79,21 @@ def worker(args: argparse.Namespace) -> None:
         settings = load_settings(args.config)
         store = Store(settings.database_url())
         imported = _peak_rss_mb()
+        sync_cpu = time.process_time()
         result = sync_portfolio(JiraConnection.from_settings(settings), store, settings, full=args.worker == "full")
+        sync_cpu = time.process_time() - sync_cpu
         store.dispose()
-        out = {"result": result.model_dump(mode="json", exclude={"data_errors"}), "rss_after_imports_mb": imported}
-    out.update(seconds=time.perf_counter() - began, peak_rss_mb=_peak_rss_mb(), rss_at_start_mb=baseline)
+        out = {
+            "result": result.model_dump(mode="json", exclude={"data_errors"}),
+            "rss_after_imports_mb": imported,
+            "sync_cpu_s": sync_cpu,
+        }
+    out.update(
+        seconds=time.perf_counter() - began,
+        cpu_s=time.process_time() - cpu_began,
+        peak_rss_mb=_peak_rss_mb(),
+        rss_at_start_mb=baseline,
+    )
     print(json.dumps(out))
 
 
@@ -103,7 +119,17 @@ def _run(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(cmd[:4])} ... failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    if "result" in out:  # progress on stderr, so a long run that is cut short still shows its figures
+        r = out["result"]
+        print(
+            f"[bench_sync] {cmd[-1]} sync: {r['duration_s']} s, {r['issues_upserted']} issues, "
+            f"{r['http_requests_total']} requests, CPU {out.get('sync_cpu_s', 0):.1f} s, "
+            f"peak RSS {out['peak_rss_mb']:.0f} MB, 429s {r.get('rate_limit', {}).get('throttles', 0)}",
+            file=sys.stderr,
+            flush=True,
+        )
+    return out
 
 
 class Sandbox:
@@ -165,13 +191,16 @@ def _all_keys(sb: Sandbox, projects: list[str], flavour: str) -> list[str]:
             return keys
 
 
-def _config_text(url: str, flavour: str, projects: list[str], page_size: int, db: str) -> str:
+def _config_text(
+    url: str, flavour: str, projects: list[str], page_size: int, db: str, *, concurrency: int = 1, rate: float = 1000
+) -> str:
     email = EMAIL if flavour == "cloud" else "null"
     return (
         f"jira:\n  url: {url}\n  flavour: {flavour}\n  page_size: {page_size}\n"
         f"  auth:\n    email: {email}\n    token_env: {TOKEN_ENV}\n"
         f"portfolio:\n  projects: [{', '.join(projects)}]\n"
         f"database:\n  url: {db}\n"
+        f"sync:\n  concurrency: {concurrency}\n  requests_per_second: {rate}\n"
     )
 
 
@@ -182,34 +211,106 @@ def _minimum(issues: int, projects: int, page_size: int, flavour: str) -> int:
     return math.ceil(issues / page_size) + listing + 2 + project_calls
 
 
+def _snapshot(workdir: Path, projects: int, per_project: int, seed: int) -> Path:
+    snapshot = workdir / f"portfolio-{projects}x{per_project}-s{seed}.json"
+    if not snapshot.exists():
+        subprocess.run(
+            [sys.executable, "-m", "pmo_gates.sandbox.generate", "--projects", str(projects),
+             "--issues-per-project", str(per_project), "--seed", str(seed), "--out", str(snapshot), "--compact"],
+            check=True, capture_output=True,
+        )  # fmt: skip
+    return snapshot
+
+
+def _reset_db(url: str) -> None:
+    """An empty store at ``url``: each measured full sync starts from nothing."""
+    if url.startswith("sqlite:///"):
+        for suffix in ("", "-wal", "-shm"):
+            Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
+        return
+    from sqlalchemy import create_engine, text
+
+    from pmo_gates.store.models import Base
+
+    engine = create_engine(url)
+    Base.metadata.drop_all(engine)
+    with engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    engine.dispose()
+
+
+def _stored_issues(url: str) -> tuple[int, int]:
+    """(rows, distinct ids) in the store's issues table."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        rows, distinct = connection.execute(text("SELECT count(*), count(DISTINCT id) FROM issues")).one()
+    engine.dispose()
+    return int(rows), int(distinct)
+
+
+def _peak_per_second(starts: list[float]) -> int:
+    """The most requests that began within any one second."""
+    starts = sorted(starts)
+    best, j = 0, 0
+    for i, at in enumerate(starts):
+        while starts[j] <= at - 1.0:
+            j += 1
+        best = max(best, i - j + 1)
+    return best
+
+
+def _timed(cmd: list[str], env: dict[str, str]) -> float:
+    began = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd[2:5])} ... failed:\n{done.stderr[-3000:]}")
+    return round(time.perf_counter() - began, 2)
+
+
+def _end_to_end(config: Path, env: dict[str, str]) -> dict[str, float]:
+    """What the PMO runs after a sync: a review, the corrective actions and the RCA (dry runs)."""
+    cli = [sys.executable, "-m", "pmo_gates.cli"]
+    times = {
+        "review_s": _timed([*cli, "review", "--config", str(config), "--dry-run", "--json"], env),
+        "actions_s": _timed([*cli, "actions", "--config", str(config), "--dry-run", "--json"], env),
+        "rca_s": _timed([*cli, "rca", "--config", str(config), "--json"], env),
+    }
+    print(f"[bench_sync] end to end: {times}", file=sys.stderr, flush=True)
+    return times
+
+
 def orchestrate(args: argparse.Namespace) -> dict[str, Any]:
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="pmo-gates-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    snapshot = workdir / f"portfolio-{args.projects}x{args.issues_per_project}-s{args.seed}.json"
     began = time.perf_counter()
-    if not snapshot.exists():
-        subprocess.run(
-            [sys.executable, "-m", "pmo_gates.sandbox.generate", "--projects", str(args.projects),
-             "--issues-per-project", str(args.issues_per_project), "--seed", str(args.seed),
-             "--out", str(snapshot), "--compact"],
-            check=True, capture_output=True,
-        )  # fmt: skip
+    snapshot = _snapshot(workdir, args.projects, args.issues_per_project, args.seed)
     generated_s = time.perf_counter() - began
     token = base64.urlsafe_b64encode(os.urandom(18)).decode()
     env = os.environ | {TOKEN_ENV: token}
     db = args.db or f"sqlite:///{workdir / 'bench-store.db'}"
-    if db.startswith("sqlite:///"):
-        for suffix in ("", "-wal", "-shm"):
-            Path(db.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
     sb = Sandbox(snapshot, args.flavour, token)
+    sequential: dict[str, Any] | None = None
+    end_to_end: dict[str, float] | None = None
     try:
         projects = sorted(p["key"] for p in sb.api("GET", "/project"))
         config = workdir / "bench-config.yaml"
-        config.write_text(_config_text(sb.url, args.flavour, projects, args.page_size, db))
         me = [sys.executable, __file__, "--config", str(config), "--worker"]
-
+        if not args.no_sequential:
+            config.write_text(_config_text(sb.url, args.flavour, projects, args.page_size, db, rate=args.rate))
+            _reset_db(db)
+            sequential = _run([*me, "full"], env)
+        config.write_text(
+            _config_text(
+                sb.url, args.flavour, projects, args.page_size, db, concurrency=args.concurrency, rate=args.rate
+            )
+        )
+        _reset_db(db)
         full = _run([*me, "full"], env)
         issues = full["result"]["issues_upserted"]
+        if args.end_to_end:
+            end_to_end = _end_to_end(config, env)
         unchanged = _run([*me, "incremental"], env)
 
         keys = _all_keys(sb, projects, args.flavour)
@@ -229,12 +330,18 @@ def orchestrate(args: argparse.Namespace) -> dict[str, Any]:
     finally:
         sb.stop()
 
+    partitions = min(len(projects), 2 * args.concurrency)
     minimum = _minimum(issues, len(projects), args.page_size, args.flavour)
     changed_pages = math.ceil(len(changed) / args.page_size)
     report = {
         "portfolio": {"projects": len(projects), "issues": issues, "page_size": args.page_size,
-                      "flavour": args.flavour, "generated_s": round(generated_s, 1)},
-        "full": _summary(full) | {"minimum_requests": minimum},
+                      "flavour": args.flavour, "generated_s": round(generated_s, 1),
+                      "concurrency": args.concurrency, "requests_per_second": args.rate},
+        # The concurrent full sync reads project groups in parallel: each group may end on a partial
+        # page, and it adds one request for the horizon and one for the catch-up pass.
+        "full": _summary(full) | {"minimum_requests": minimum, "partitions": partitions,
+                                  "partition_allowance": partitions + 2},
+        "full_sequential": None if sequential is None else _summary(sequential) | {"minimum_requests": minimum},
         "incremental": _summary(incremental) | {"changed": len(changed), "minimum_requests": changed_pages},
         "unchanged": _summary(unchanged),
         "unchanged_after_burst": _summary(after_burst),
@@ -242,40 +349,126 @@ def orchestrate(args: argparse.Namespace) -> dict[str, Any]:
         "naive_search_issues": None if naive is None else {
             "seconds": round(naive["seconds"], 2), "requests": naive["requests"],
             "peak_rss_mb": round(naive["peak_rss_mb"], 1), "issues": naive["issues"]},
+        "end_to_end": None if end_to_end is None else end_to_end | {
+            "sync_s": report_seconds(full),
+            "total_s": round(report_seconds(full) + sum(end_to_end.values()), 2)},
     }  # fmt: skip
     report["targets"] = {
         "incremental_requests": report["incremental"]["requests"] <= changed_pages + INCREMENTAL_SLACK,
         "unchanged_requests": report["unchanged"]["requests"] <= UNCHANGED_MAX,
         "peak_rss": max(r["peak_rss_mb"] for r in (report["full"], report["incremental"])) < RSS_MAX_MB,
         "stored_everything": issues == len(keys),
+        "full_requests": report["full"]["requests"] <= minimum + partitions + 2,
     }
+    if issues >= CPU_TARGET_FROM_ISSUES:
+        report["targets"]["cpu_per_issue"] = report["full"]["cpu_ms_per_issue"] <= CPU_MS_PER_ISSUE_MAX
+    if end_to_end is not None:
+        report["targets"]["end_to_end"] = report["end_to_end"]["total_s"] <= END_TO_END_MAX_S
+    if args.latency > 0:
+        report["latency"] = _latency(args, workdir, token)
+        lat = report["latency"]
+        report["targets"]["latency_speedup"] = lat["speedup"] >= LATENCY_SPEEDUP_MIN
+        report["targets"]["latency_rate"] = lat["concurrent"]["peak_requests_per_s"] <= args.latency_rate
+        report["targets"]["storm_stored_everything"] = lat["storm"]["stored_everything"]
     return report
+
+
+def report_seconds(run: dict[str, Any]) -> float:
+    return round(run["result"]["duration_s"], 2)
+
+
+def _latency(args: argparse.Namespace, workdir: Path, token: str) -> dict[str, Any]:
+    """Full syncs against a sandbox that waits ``--latency`` seconds before answering every search: one
+    page at a time, then the concurrent sync, then the concurrent sync through a 429 storm."""
+    snapshot = _snapshot(workdir, args.latency_projects, args.latency_issues_per_project, args.seed)
+    env = os.environ | {TOKEN_ENV: token}
+    sb = Sandbox(snapshot, args.flavour, token)
+    out: dict[str, Any] = {
+        "projects": args.latency_projects,
+        "latency_s": args.latency,
+        "latency_max_s": args.latency_max,
+        "concurrency": args.latency_concurrency,
+        "requests_per_second": args.latency_rate,
+    }
+    try:
+        projects = sorted(p["key"] for p in sb.api("GET", "/project"))
+        delay: dict[str, Any] = {"path": r"/search", "delay": args.latency}
+        if args.latency_max:
+            delay["delay_max"] = args.latency_max
+        sb.http.post(f"{sb.url}/_sandbox/faults", json=delay, timeout=60).raise_for_status()
+        runs = (("sequential", 1, False), ("concurrent", args.latency_concurrency, False),
+                ("storm", args.latency_concurrency, True))  # fmt: skip
+        for name, concurrency, storm in runs:
+            db = f"sqlite:///{workdir / f'latency-{name}.db'}"
+            _reset_db(db)
+            config = workdir / f"latency-{name}.yaml"
+            config.write_text(
+                _config_text(sb.url, args.flavour, projects, args.page_size, db, concurrency=concurrency,
+                             rate=args.latency_rate)
+            )  # fmt: skip
+            if storm:  # the first rule that fires decides: the storm goes before the plain delay
+                sb.http.delete(f"{sb.url}/_sandbox/faults", timeout=60)
+                rule = {"path": r"/search", "status": 429, "every": 5, "count": args.storm_count,
+                        "retry_after": 1} | {k: v for k, v in delay.items() if k != "path"}  # fmt: skip
+                sb.http.post(f"{sb.url}/_sandbox/faults", json=rule, timeout=60).raise_for_status()
+                sb.http.post(f"{sb.url}/_sandbox/faults", json=delay, timeout=60).raise_for_status()
+            sb.reset_requests()
+            run = _run([sys.executable, __file__, "--config", str(config), "--worker", "full"], env)
+            starts = [r["started"] for r in sb.http.get(f"{sb.url}/_sandbox/requests", timeout=120).json()["requests"]]
+            rows, distinct = _stored_issues(db)
+            out[name] = _summary(run) | {
+                "peak_requests_per_s": _peak_per_second(starts),
+                "throttled_429": run["result"].get("rate_limit", {}).get("throttles", 0),
+                "stored_rows": rows,
+                "stored_distinct": distinct,
+            }
+    finally:
+        sb.stop()
+    issues = out["sequential"]["issues_upserted"]
+    out["issues"] = issues
+    out["speedup"] = round(out["sequential"]["seconds"] / out["concurrent"]["seconds"], 2)
+    storm = out["storm"]
+    storm["stored_everything"] = (
+        storm["stored_rows"] == storm["stored_distinct"] == issues and storm["throttled_429"] > 0
+    )
+    return out
 
 
 def _summary(run: dict[str, Any]) -> dict[str, Any]:
     result = run["result"]
     seconds = result["duration_s"]
+    cpu = run.get("sync_cpu_s", 0.0)
+    upserted = result["issues_upserted"]
     return {
         "seconds": round(seconds, 2),
-        "issues_per_s": round(result["issues_upserted"] / seconds, 1) if seconds else None,
-        "issues_upserted": result["issues_upserted"],
+        "issues_per_s": round(upserted / seconds, 1) if seconds else None,
+        "issues_upserted": upserted,
         "requests": result["http_requests_total"],
         "requests_by_endpoint": result["http_requests"],
         "peak_rss_mb": round(run["peak_rss_mb"], 1),
         "rss_after_imports_mb": round(run.get("rss_after_imports_mb", 0), 1),
+        "cpu_s": round(cpu, 2),
+        "cpu_ms_per_issue": round(cpu * 1000 / upserted, 3) if upserted else None,
+        "throttled_429": result.get("rate_limit", {}).get("throttles", 0),
     }
 
 
 def _print(report: dict[str, Any]) -> None:
     p = report["portfolio"]
-    print(f"Portfolio: {p['projects']} projects, {p['issues']} issues ({p['flavour']}), page size {p['page_size']}")
-    for name in ("full", "unchanged", "incremental", "unchanged_after_burst", "full_resync"):
+    print(
+        f"Portfolio: {p['projects']} projects, {p['issues']} issues ({p['flavour']}), page size {p['page_size']}, "
+        f"concurrency {p['concurrency']}, {p['requests_per_second']} requests/s at most"
+    )
+    for name in ("full_sequential", "full", "unchanged", "incremental", "unchanged_after_burst", "full_resync"):
         r = report[name]
+        if r is None:
+            continue
         extra = f" (minimum {r['minimum_requests']})" if "minimum_requests" in r else ""
         changed = f", {r['changed']} changed" if "changed" in r else ""
         print(
             f"  {name:<22} {r['seconds']:>8.2f} s  {r['issues_per_s'] or 0:>8.1f} issues/s  "
-            f"{r['requests']:>6} requests{extra}  peak RSS {r['peak_rss_mb']:.0f} MB{changed}"
+            f"{r['requests']:>6} requests{extra}  peak RSS {r['peak_rss_mb']:.0f} MB  "
+            f"CPU {r['cpu_ms_per_issue'] or 0:.3f} ms/issue  429s {r['throttled_429']}{changed}"
         )
     naive = report["naive_search_issues"]
     if naive:
@@ -283,6 +476,26 @@ def _print(report: dict[str, Any]) -> None:
             f"  {'naive':<22} {naive['seconds']:>8.2f} s  (search_issues over everything, nothing stored)  "
             f"{naive['requests']:>6} requests  peak RSS {naive['peak_rss_mb']:.0f} MB"
         )
+    e2e = report.get("end_to_end")
+    if e2e:
+        print(
+            f"End to end: sync {e2e['sync_s']} s + review {e2e['review_s']} s + actions {e2e['actions_s']} s + "
+            f"rca {e2e['rca_s']} s = {e2e['total_s']} s (target {END_TO_END_MAX_S} s)"
+        )
+    lat = report.get("latency")
+    if lat:
+        print(
+            f"Latency {lat['latency_s']} s per search, {lat['projects']} projects / {lat['issues']} issues, "
+            f"concurrency {lat['concurrency']}, {lat['requests_per_second']} requests/s at most:"
+        )
+        for name in ("sequential", "concurrent", "storm"):
+            r = lat[name]
+            print(
+                f"  {name:<12} {r['seconds']:>8.2f} s  {r['requests']:>6} requests  peak "
+                f"{r['peak_requests_per_s']:>3} requests/s  peak RSS {r['peak_rss_mb']:.0f} MB  "
+                f"429s {r['throttled_429']}  stored {r['stored_distinct']}"
+            )
+        print(f"  speedup {lat['speedup']}x (target {LATENCY_SPEEDUP_MIN}x)")
     print("Targets: " + ", ".join(f"{k} {'ok' if v else 'MISSED'}" for k, v in report["targets"].items()))
 
 
@@ -297,6 +510,17 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--db", help="store URL (default: SQLite in the work dir)")
     parser.add_argument("--workdir", help="where the snapshot (reused when present) and the store go")
     parser.add_argument("--no-naive", action="store_true", help="skip the naive search_issues comparison")
+    parser.add_argument("--no-sequential", action="store_true", help="skip the one-worker full sync")
+    parser.add_argument("--concurrency", type=int, default=8, help="sync.concurrency of the measured syncs")
+    parser.add_argument("--rate", type=float, default=1000, help="sync.requests_per_second (loopback: high)")
+    parser.add_argument("--end-to-end", action="store_true", help="also time review, actions (dry runs), rca")
+    parser.add_argument("--latency", type=float, default=1.0, help="seconds per search response; 0 skips")
+    parser.add_argument("--latency-max", type=float, default=None, help="random latency up to this")
+    parser.add_argument("--latency-projects", type=int, default=200)
+    parser.add_argument("--latency-issues-per-project", type=int, default=100)
+    parser.add_argument("--latency-concurrency", type=int, default=8)
+    parser.add_argument("--latency-rate", type=float, default=10, help="requests per second allowed")
+    parser.add_argument("--storm-count", type=int, default=40, help="429s injected in the storm run")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument("--worker", choices=("full", "incremental", "naive"), help=argparse.SUPPRESS)
     parser.add_argument("--config", help=argparse.SUPPRESS)

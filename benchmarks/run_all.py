@@ -51,6 +51,26 @@ def _sync_headline(r: dict[str, Any]) -> list[str]:
         f"incremental: {inc['requests']} requests for {inc['changed']} changed (ceil(changed/page) "
         f"{inc['minimum_requests']}) in {inc['seconds']} s; unchanged: {unchanged['requests']} requests",
     ]
+    seq = r.get("full_sequential")
+    if seq and full["seconds"]:
+        lines.append(
+            f"one worker: {seq['seconds']} s ({seq['requests']} requests); CPU {full['cpu_ms_per_issue']} ms "
+            f"per issue concurrent, {seq['cpu_ms_per_issue']} ms one worker"
+        )
+    e2e = r.get("end_to_end")
+    if e2e:
+        lines.append(
+            f"end to end {e2e['total_s']} s: sync {e2e['sync_s']} + review {e2e['review_s']} + actions "
+            f"{e2e['actions_s']} + rca {e2e['rca_s']}"
+        )
+    lat = r.get("latency")
+    if lat:
+        lines.append(
+            f"{lat['latency_s']} s per search: one page at a time {lat['sequential']['seconds']} s, concurrent "
+            f"{lat['concurrent']['seconds']} s ({lat['speedup']}x), peak {lat['concurrent']['peak_requests_per_s']} "
+            f"requests/s; 429 storm: {lat['storm']['throttled_429']} 429s, stored {lat['storm']['stored_distinct']} "
+            f"of {lat['issues']}"
+        )
     resync = r.get("full_resync")
     if resync and inc["seconds"]:
         ratio = resync["seconds"] / inc["seconds"]
@@ -153,8 +173,9 @@ class Bench:
 
 
 BENCHES = [
-    Bench("sync", "bench_sync.py", [],
-          ["--projects", "50", "--issues-per-project", "20", "--page-size", "50", "--changed-pct", "5"],
+    Bench("sync", "bench_sync.py", ["--end-to-end"],
+          ["--projects", "50", "--issues-per-project", "20", "--page-size", "50", "--changed-pct", "5",
+           "--latency", "0"],  # the latency section's CI size runs in tests/test_bench_sync_small.py
           _sync_headline, stores="db"),
     Bench("facts", "bench_facts.py", [],
           ["--projects", "200", "--issues-per-project", "50", "--repeat", "1"], _facts_headline, stores="flag"),

@@ -23,6 +23,7 @@ starts after the instant it stands for.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Executor
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -195,6 +196,18 @@ class IssueSearch:
             if restart:
                 bound = minute if minute is not None else bound
 
+    def newest(self, scope: str) -> datetime | None:
+        """The newest ``updated`` in ``scope`` right now (one request): a full sync's horizon."""
+        issues, _ = self._page(f"{scope} ORDER BY updated DESC", None, 1, "updated", None)
+        for issue in issues:
+            value = (issue.get("fields") or {}).get("updated")
+            if isinstance(value, str):
+                try:
+                    return parse_jira_datetime(value)
+                except ValueError:
+                    return None
+        return None
+
     def ids(self, scope: str) -> Iterator[list[tuple[int, str]]]:
         """Every (id, key) of ``scope``: the cheap listing deletion reconciliation needs."""
         size = ID_PAGE_SIZE[self.client.flavour]
@@ -236,11 +249,14 @@ class IssueSearch:
         return in_scope
 
 
-def fetch_changelogs(client: JiraClient, issues: Sequence[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+def fetch_changelogs(
+    client: JiraClient, issues: Sequence[dict[str, Any]], *, executor: Executor | None = None
+) -> dict[str, list[dict[str, Any]]]:
     """Full change histories (oldest first) for ``issues``, by issue id.
 
     Cloud: POST /changelog/bulkfetch, up to 1000 issues and 10000 histories per request. Data Center:
-    GET /issue/{key}?expand=changelog, whose changelog is complete.
+    GET /issue/{key}?expand=changelog, whose changelog is complete (one per issue: in ``executor`` when
+    given, so they run in parallel within the client's request budget).
     """
     out: dict[str, list[dict[str, Any]]] = {str(i["id"]): [] for i in issues}
     if not issues:
@@ -262,10 +278,14 @@ def fetch_changelogs(client: JiraClient, issues: Sequence[dict[str, Any]]) -> di
         for histories in out.values():
             histories.sort(key=lambda h: (str(h.get("created", "")), str(h.get("id", ""))))
         return out
-    for issue in issues:
+
+    def one(issue: dict[str, Any]) -> list[dict[str, Any]]:
         data = client.get(f"/issue/{issue['key']}", {"fields": "updated", "expand": "changelog"})
-        changelog = data.get("changelog") or {}
-        out[str(issue["id"])] = list(changelog.get("histories") or [])
+        return list((data.get("changelog") or {}).get("histories") or [])
+
+    found = executor.map(one, issues) if executor is not None else map(one, issues)
+    for issue, histories in zip(issues, found, strict=True):
+        out[str(issue["id"])] = histories
     return out
 
 

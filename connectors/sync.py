@@ -24,9 +24,12 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -53,6 +56,7 @@ from pmo_gates.connectors.mapping import (
 from pmo_gates.connectors.plausibility import Checker
 from pmo_gates.connectors.prefetch import prefetch
 from pmo_gates.connectors.projects import fetch_projects, project_row
+from pmo_gates.connectors.rate import RequestBudget
 from pmo_gates.connectors.redact import Redactor
 from pmo_gates.connectors.search import IssueSearch, fetch_changelogs, fetch_worklogs, scope_jql
 from pmo_gates.store import Store, upsert
@@ -66,13 +70,15 @@ from pmo_gates.store.models import (
     SyncState,
     Worklog,
 )
+from pmo_gates.store.upsert import among, insert_many
 
 log = logging.getLogger(__name__)
 
 SCOPE = "portfolio"
 BATCH_ISSUES = 1000  # issues per transaction: bulkfetch takes 1000 issues, so one batch = one changelog call
 MAX_REPORTED_ERRORS = 1000
-_ID_CHUNK = 900  # ids per IN (...) clause
+_ID_CHUNK = 5000  # values per IN (...) lookup (one bound parameter each: see store.upsert.among)
+ANALYZE_AFTER = 10_000  # issues written by one sync from which the tables' statistics are refreshed
 
 
 class SyncProgress(BaseModel):
@@ -103,6 +109,10 @@ class SyncResult(BaseModel):
     http_requests_total: int = 0
     duration_s: float = 0.0
     watermark: datetime | None = None
+    rate_limit: dict[str, int | float] = Field(
+        default_factory=dict,
+        description="The request budget at the end: rate and concurrency reached, 429/503 seen, peak in flight.",
+    )
 
 
 class SiteContext(BaseModel):
@@ -140,6 +150,7 @@ class _Run:
     pages: int = 0
     expected: int | None = None
     project_keys_seen: set[str] = field(default_factory=set)
+    budget: RequestBudget | None = None
 
     def error(self, item: DataError) -> None:
         self.result.data_errors_total += 1
@@ -271,7 +282,11 @@ def sync_portfolio(
     try:
         reuse = mode == "incremental" and _context_fits(state.context, connection, settings)
         cached_flavour = state.context.flavour if reuse and state.context else None
-        client = build_client(connection, flavour=cached_flavour, stats=stats, sleep=sleep)
+        budget = RequestBudget(
+            rate=settings.sync.requests_per_second, concurrency=settings.sync.concurrency, sleep=sleep
+        )
+        run.budget = budget
+        client = build_client(connection, flavour=cached_flavour, stats=stats, sleep=budget.sleep, budget=budget)
         run.result.flavour = client.flavour
         run.report("metadata")
         if reuse and state.context is not None:
@@ -304,6 +319,8 @@ def _finish(store: Store, run: _Run, began: float, *, status: str, error: str | 
     result.duration_s = round(time.perf_counter() - began, 3)
     result.http_requests = run.stats.as_dict()
     result.http_requests_total = run.stats.total
+    if run.budget is not None:
+        result.rate_limit = run.budget.snapshot()
     with store.session() as s:
         state = s.get(SyncState, SCOPE)
         result.watermark = _aware(state.watermark) if state else None
@@ -316,6 +333,94 @@ def _finish(store: Store, run: _Run, began: float, *, status: str, error: str | 
                 "data_errors": [e.model_dump() for e in result.data_errors[:50]]
             }
     run.report("done")
+
+
+@dataclass
+class _Partition:
+    """A slice of the scope read by one worker, oldest change first. ``projects`` empty: the whole scope."""
+
+    name: str
+    scope: str
+    since: datetime | None
+    projects: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Fetched:
+    """One batch a worker read, completed (changelogs, worklogs) and mapped: what the writer stores."""
+
+    partition: str
+    pages: int
+    seen: int
+    newest: datetime | None
+    mapped: list[MappedIssue]
+    errors: list[DataError]
+    unchanged: int = 0
+    unchanged_projects: set[str] = field(default_factory=set)
+
+
+@dataclass
+class _Done:
+    partition: str
+
+
+class _Failure:
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+@dataclass
+class _Job:
+    """What every worker of one sync shares (all of it safe to use from several threads)."""
+
+    client: JiraClient
+    store: Store
+    settings: Settings
+    context: SiteContext
+    search: IssueSearch
+    synced_at: datetime
+    aux: ThreadPoolExecutor  # changelog and worklog fetches of a batch, paced by the same budget
+    drop_unchanged: bool
+
+
+def _partition_count(settings: Settings, projects: int) -> int:
+    if not settings.sync.partitions and settings.sync.concurrency == 1:
+        return 1  # one worker reads one stream: groups would only add requests
+    wanted = settings.sync.partitions or 2 * settings.sync.concurrency
+    return max(1, min(wanted, projects))
+
+
+def _full_plan(state: _State, in_scope: list[str], jql: str | None, settings: Settings) -> dict[str, Any] | None:
+    """The interrupted full sync's plan when it still fits the portfolio (then it resumes), else None."""
+    cursor = state.cursor
+    if not cursor or cursor.get("mode") != "full" or not isinstance(cursor.get("partitions"), dict):
+        return None
+    if cursor.get("projects") != sorted(in_scope) or cursor.get("jql") != (jql or None):
+        return None
+    return cursor
+
+
+def _new_plan(in_scope: list[str], jql: str | None, settings: Settings, run: _Run) -> dict[str, Any]:
+    ordered = sorted(in_scope)
+    count = _partition_count(settings, len(ordered)) if ordered else 1
+    # Round robin over the sorted keys: big and small projects spread over the groups.
+    groups = [ordered[i::count] for i in range(count)] if ordered else [[]]
+    return {
+        "mode": "full",
+        "started": run.synced_at.isoformat(),
+        "projects": ordered,
+        "jql": jql or None,
+        "horizon": None,
+        "catchup": None,
+        "partitions": {f"p{i}": {"projects": g, "position": None, "done": False} for i, g in enumerate(groups)},
+    }
+
+
+def _save_cursor(store: Store, cursor: dict[str, Any]) -> None:
+    with store.session() as s:
+        row = s.get(SyncState, SCOPE)
+        assert row is not None
+        row.cursor = json.dumps(cursor, sort_keys=True)
 
 
 def _sync(
@@ -350,34 +455,24 @@ def _sync(
             f"portfolio.projects: none of {', '.join(portfolio.projects)} exists in Jira or is visible to the sync user"
         )
     scope = scope_jql(in_scope, portfolio.jql)
-
-    # Where to start: an interrupted full sync resumes; an incremental one re-reads the overlap window.
     overlap = timedelta(minutes=settings.sync.overlap_minutes)
-    since: datetime | None = None
-    resume = state.cursor if full and state.cursor and state.cursor.get("mode") == "full" else None
-    if resume and resume.get("position"):
-        since = parse_jira_datetime(resume["position"]) - overlap
-    elif not full and state.watermark is not None:
-        since = state.watermark - overlap
-    full_started = resume.get("started") if resume else run.synced_at.isoformat()
 
     field_ids = context.fields
     custom = [field_ids.get(n) for n in ("story_points", "sprint", "epic_link", *PROJECT_FIELDS)]
     fields = [f for f in SYSTEM_FIELDS if settings.sync.sync_worklogs or f != "worklog"]
     fields += [f for f in custom if f]
     search = IssueSearch(client, fields=fields, page_size=page_size, tz=context.zone(), expand="changelog")
+    # A full sync reads everything in scope (its groups resume on their own); an incremental one from the watermark.
+    since = state.watermark - overlap if not full and state.watermark is not None else None
     if run.progress is not None:  # one extra request, only for someone watching a progress bar
         run.expected = search.count(scope, since)
     run.report("issues")
-    try:
-        for batch in _batches(prefetch(search.pages(scope, since))):
-            _store_batch(client, store, settings, context, batch, run, full=full, full_started=full_started)
-    except JiraHTTPError as exc:
-        if exc.status_code == 400 and run.pages == 0:
-            raise JiraConfigError(
-                f"Jira rejected the portfolio's search ({exc}); check portfolio.projects and portfolio.jql"
-            ) from None
-        raise
+    with ThreadPoolExecutor(settings.sync.concurrency, thread_name_prefix="pmo-gates-fetch") as aux:
+        job = _Job(client, store, settings, context, search, run.synced_at, aux, drop_unchanged=not full)
+        if full:
+            _full_sync(job, state, run, in_scope, scope, overlap)
+        else:
+            _pipeline(job, [_Partition("all", scope, since)], run, _watermark_writer(job, run))
 
     new_keys = run.project_keys_seen - known_projects - found
     found |= _store_projects(client, store, new_keys, run) if new_keys else set()
@@ -395,6 +490,8 @@ def _sync(
                     message=f"no issue of type {portfolio.anchor_issue_type!r}: the project's PMO metadata stays empty",
                 )
             )
+    if run.result.issues_upserted >= ANALYZE_AFTER:
+        _refresh_statistics(store)
     with store.session() as s:
         run.result.projects = len(set(s.scalars(select(Project.key))))
         row = s.get(SyncState, SCOPE)
@@ -404,14 +501,181 @@ def _sync(
         row.cursor = None
 
 
-def _batches(pages: Iterable[list[dict[str, Any]]]) -> Iterator[list[list[dict[str, Any]]]]:
-    """Group search pages into batches of about ``BATCH_ISSUES`` issues (one transaction each)."""
+def _refresh_statistics(store: Store) -> None:
+    """After a large load the planner's statistics describe the tables as they were (often empty): refresh
+    them, so later syncs' lookups and deletes, the facts and the reports use the indexes."""
+    tables = ("issues", "changelog_items", "worklogs", "issue_links", "people", "projects")
+    with store.engine.connect() as connection:
+        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        for table in tables:
+            connection.exec_driver_sql(f"ANALYZE {table}")
+
+
+def _full_sync(job: _Job, state: _State, run: _Run, in_scope: list[str], scope: str, overlap: timedelta) -> None:
+    """Project groups read in parallel, then one catch-up pass over what changed meanwhile.
+
+    Why it never skips an issue: before any group is read, the newest ``updated`` in scope is noted (the
+    horizon). An issue that did not change after that is read by its group (every group pages its slice
+    oldest first and records how far it stored, so a resumed sync continues each group where it stopped);
+    an issue that changed later has ``updated >= horizon`` and the catch-up pass, which reads everything
+    from the horizon (minus the overlap) in one keyset-paged query, stores its newest version. Only that
+    pass moves the watermark, exactly as an incremental sync does.
+    """
+    jql = job.settings.portfolio.jql
+    cursor = _full_plan(state, in_scope, jql, job.settings)
+    if cursor is None:
+        cursor = _new_plan(in_scope, jql, job.settings, run)
+        if len(cursor["partitions"]) > 1:
+            try:
+                horizon = job.search.newest(scope)
+            except JiraHTTPError as exc:
+                raise _config_error(exc) if exc.status_code == 400 else exc from None
+            cursor["horizon"] = horizon.isoformat() if horizon else None
+        _save_cursor(job.store, cursor)
+    if len(cursor["partitions"]) == 1:
+        # One stream, oldest change first: an issue edited meanwhile moves ahead of the reader, so the
+        # stream itself is the proof and its position is the watermark (no horizon, no catch-up).
+        (name, part), *_ = cursor["partitions"].items()
+        since = parse_jira_datetime(part["position"]) - overlap if part.get("position") else None
+
+        def store_stream(fetched: _Fetched) -> None:
+            if fetched.newest is not None:
+                part["position"] = fetched.newest.isoformat()
+            _store_fetched(job, fetched, run, cursor=cursor, watermark=True)
+
+        _pipeline(job, [_Partition(name, scope, since)], run, store_stream)
+        return
+    partitions = []
+    for name, part in cursor["partitions"].items():
+        if part["done"]:
+            continue
+        position = parse_jira_datetime(part["position"]) - overlap if part.get("position") else None
+        part_scope = scope_jql(part["projects"], jql) if part["projects"] else scope
+        partitions.append(_Partition(name, part_scope, position, part["projects"]))
+
+    def store_part(fetched: _Fetched) -> None:
+        part = cursor["partitions"][fetched.partition]
+        if fetched.newest is not None:
+            current = parse_jira_datetime(part["position"]) if part.get("position") else None
+            if current is None or fetched.newest > current:
+                part["position"] = fetched.newest.isoformat()
+        _store_fetched(job, fetched, run, cursor=cursor)
+
+    def part_done(name: str) -> None:
+        cursor["partitions"][name]["done"] = True
+        _save_cursor(job.store, cursor)
+
+    _pipeline(job, partitions, run, store_part, part_done)
+
+    # The catch-up: everything changed since the horizon, stored as an incremental sync stores it.
+    start = cursor.get("catchup") or cursor.get("horizon")
+    since = parse_jira_datetime(start) - overlap if start else None
+    catchup = replace(job, drop_unchanged=True)
+    writer = _watermark_writer(catchup, run, cursor=cursor)
+    _pipeline(catchup, [_Partition("catchup", scope, since)], run, writer)
+    horizon = parse_jira_datetime(cursor["horizon"]) if cursor.get("horizon") else None
+    if horizon is not None:
+        with job.store.session() as s:
+            row = s.get(SyncState, SCOPE)
+            assert row is not None
+            if row.watermark is None or _aware(row.watermark) < horizon:  # type: ignore[operator]
+                row.watermark = horizon
+
+
+def _watermark_writer(job: _Job, run: _Run, *, cursor: dict[str, Any] | None = None) -> Callable[[_Fetched], None]:
+    """Stores a single, oldest-first stream of batches, moving the watermark with each one."""
+
+    def write(fetched: _Fetched) -> None:
+        if cursor is not None:
+            if fetched.newest is not None:
+                cursor["catchup"] = fetched.newest.isoformat()
+            # The catch-up re-reads what the groups stored a moment ago: not issues of their own.
+            fetched.unchanged = 0
+        _store_fetched(job, fetched, run, cursor=cursor, watermark=True)
+
+    return write
+
+
+def _config_error(exc: JiraHTTPError) -> JiraConfigError:
+    return JiraConfigError(f"Jira rejected the portfolio's search ({exc}); check portfolio.projects and portfolio.jql")
+
+
+def _pipeline(
+    job: _Job,
+    partitions: list[_Partition],
+    run: _Run,
+    store_batch: Callable[[_Fetched], None],
+    partition_done: Callable[[str], None] | None = None,
+) -> None:
+    """Workers read, complete and map the partitions' batches; this thread stores them one transaction
+    at a time, in each partition's order. A failure anywhere stops every worker and is raised here."""
+    if not partitions:
+        return
+    out: queue.Queue[object] = queue.Queue(maxsize=max(2, min(len(partitions), job.settings.sync.concurrency)))
+    stop = threading.Event()
+    workers = min(len(partitions), job.settings.sync.concurrency)
+    # Smaller batches per worker when several read at once: memory stays that of one batch in all, and
+    # the writer gets work steadily instead of in bursts.
+    batch_issues = max(1, BATCH_ISSUES // workers)
+
+    def offer(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                out.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work(part: _Partition) -> None:
+        pages_read = 0
+        try:
+            pages = job.search.pages(part.scope, part.since)
+            if len(partitions) == 1:
+                pages = prefetch(pages)
+            for batch in _batches(pages, batch_issues):
+                if stop.is_set():
+                    return
+                pages_read += len(batch)
+                if not offer(_prepare(job, part.name, batch)):
+                    return
+            offer(_Done(part.name))
+        except JiraHTTPError as exc:
+            config = exc.status_code == 400 and pages_read == 0 and run.pages == 0
+            offer(_Failure(_config_error(exc) if config else exc))
+        except BaseException as exc:  # handed to the writer thread, which re-raises it
+            offer(_Failure(exc))
+
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="pmo-gates-sync")
+    try:
+        for part in partitions:
+            pool.submit(work, part)
+        remaining = len(partitions)
+        while remaining:
+            item = out.get()
+            if isinstance(item, _Failure):
+                raise item.error
+            if isinstance(item, _Done):
+                remaining -= 1
+                if partition_done is not None:
+                    partition_done(item.partition)
+                continue
+            assert isinstance(item, _Fetched)
+            store_batch(item)
+    finally:
+        stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _batches(pages: Iterable[list[dict[str, Any]]], size: int | None = None) -> Iterator[list[list[dict[str, Any]]]]:
+    """Group search pages into batches of about ``size`` (``BATCH_ISSUES``) issues, one transaction each."""
+    size = size or BATCH_ISSUES
     pending: list[list[dict[str, Any]]] = []
     count = 0
     for page in pages:
         pending.append(page)
         count += len(page)
-        if count >= BATCH_ISSUES:
+        if count >= size:
             yield pending
             pending, count = [], 0
     if pending:
@@ -450,70 +714,79 @@ def _updated_of(raw: dict[str, Any]) -> datetime | None:
         return None
 
 
-def _store_batch(
-    client: JiraClient,
-    store: Store,
-    settings: Settings,
-    context: SiteContext,
-    pages: list[list[dict[str, Any]]],
-    run: _Run,
-    *,
-    full: bool,
-    full_started: str,
-) -> None:
+def _prepare(job: _Job, partition: str, pages: list[list[dict[str, Any]]]) -> _Fetched:
+    """In a worker: skip what is already stored (incremental), fetch what the search truncated, map."""
     raw_issues = [i for page in pages for i in page if isinstance(i, dict)]
-    run.pages += len(pages)
-    run.result.issues_seen += len(raw_issues)
+    seen = len(raw_issues)
     newest = max((u for u in map(_updated_of, raw_issues) if u is not None), default=None)
     if newest is not None:
-        newest = min(newest, run.synced_at)  # an issue "updated" in 2099 must not stop later syncs seeing changes
+        newest = min(newest, job.synced_at)  # an issue "updated" in 2099 must not stop later syncs seeing changes
+    unchanged, unchanged_projects = 0, set()
+    if job.drop_unchanged:
+        raw_issues, unchanged, unchanged_projects = _drop_unchanged(job.store, raw_issues)
 
-    if not full:
-        raw_issues = _drop_unchanged(store, raw_issues, run)
-
+    settings = job.settings
     truncated = [i for i in raw_issues if changelog_truncated(i)]
-    histories = fetch_changelogs(client, truncated) if truncated else {}
+    histories = fetch_changelogs(job.client, truncated, executor=job.aux) if truncated else {}
     worklogs: dict[str, list[dict[str, Any]]] = {}
     if settings.sync.sync_worklogs:
-        for issue in raw_issues:
-            if worklogs_truncated(issue):
-                worklogs[str(issue["id"])] = fetch_worklogs(client, str(issue["key"]))
+        paged = [i for i in raw_issues if worklogs_truncated(i)]
+        keys = [str(i["key"]) for i in paged]
+        for issue, logs in zip(paged, job.aux.map(lambda k: fetch_worklogs(job.client, k), keys), strict=True):
+            worklogs[str(issue["id"])] = logs
 
     mapped: list[MappedIssue] = []
-    checker = Checker(run.synced_at, context.statuses, today=settings.today)
+    checker = Checker(job.synced_at, job.context.statuses, today=settings.today)
+    errors: list[DataError] = []
     for raw in raw_issues:
         issue_id = str(raw.get("id"))
         result = map_issue(
             raw,
-            context.fields,
+            job.context.fields,
             anchor_issue_type=settings.portfolio.anchor_issue_type,
-            synced_at=run.synced_at,
+            synced_at=job.synced_at,
             histories=_dedupe_histories(histories[issue_id]) if issue_id in histories else None,
             worklogs=worklogs.get(issue_id) if settings.sync.sync_worklogs else [],
             checker=checker,
         )
         if isinstance(result, DataError):
-            run.error(result)
+            errors.append(result)
             continue
-        for item in result.errors:
-            run.error(item)
+        errors.extend(result.errors)
         mapped.append(result)
     mapped, conflicts = drop_duplicates(mapped)
+    errors.extend(conflicts)
+    return _Fetched(partition, len(pages), seen, newest, mapped, errors, unchanged, unchanged_projects)
 
-    with store.session() as s:
-        conflicts += settle_anchors(s, mapped, settings.portfolio.anchor_issue_type)
-        _write(s, mapped, sync_worklogs=settings.sync.sync_worklogs)
+
+def _store_fetched(
+    job: _Job,
+    fetched: _Fetched,
+    run: _Run,
+    *,
+    cursor: dict[str, Any] | None = None,
+    watermark: bool = False,
+) -> None:
+    """In the writer thread: one batch and how far its stream got, in one transaction."""
+    run.pages += fetched.pages
+    run.result.issues_seen += fetched.seen
+    run.result.issues_unchanged += fetched.unchanged
+    run.project_keys_seen |= fetched.unchanged_projects
+    for item in fetched.errors:
+        run.error(item)
+    mapped, newest = fetched.mapped, fetched.newest
+    with job.store.session() as s:
+        for item in settle_anchors(s, mapped, job.settings.portfolio.anchor_issue_type):
+            run.error(item)
+        _write(s, mapped, sync_worklogs=job.settings.sync.sync_worklogs)
         row = s.get(SyncState, SCOPE)
         assert row is not None
-        current = _aware(row.watermark)
-        if newest is not None and (current is None or newest > current):
-            row.watermark = newest
-        if full and newest is not None:
-            row.cursor = json.dumps(
-                {"mode": "full", "started": full_started, "position": newest.isoformat()}, sort_keys=True
-            )
-    for item in conflicts:
-        run.error(item)
+        if watermark:
+            current = _aware(row.watermark)
+            if newest is not None and (current is None or newest > current):
+                row.watermark = newest
+        if cursor is not None:
+            row.cursor = json.dumps(cursor, sort_keys=True)
     for m in mapped:
         run.project_keys_seen.add(m.issue["project_key"])
         run.result.changelog_items += len(m.changelog)
@@ -533,25 +806,28 @@ def _dedupe_histories(histories: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _drop_unchanged(store: Store, raw_issues: list[dict[str, Any]], run: _Run) -> list[dict[str, Any]]:
-    """Leave out issues whose stored copy is already this version (the overlap window's re-reads)."""
+def _drop_unchanged(store: Store, raw_issues: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int, set[str]]:
+    """Leave out issues whose stored copy is already this version (the overlap window's re-reads).
+    Returns the rest, how many were left out and their projects."""
     ids = [int(i["id"]) for i in raw_issues if str(i.get("id", "")).isdigit()]
     stored: dict[int, datetime] = {}
     with store.session() as s:
         for chunk in _chunks(ids):
-            for issue_id, updated in s.execute(select(Issue.id, Issue.updated).where(Issue.id.in_(chunk))):
+            for issue_id, updated in s.execute(select(Issue.id, Issue.updated).where(among(s, Issue.id, chunk))):
                 stored[issue_id] = _aware(updated)  # type: ignore[assignment]
     kept = []
+    unchanged = 0
+    projects: set[str] = set()
     for raw in raw_issues:
         issue_id = int(raw["id"]) if str(raw.get("id", "")).isdigit() else None
         updated = _updated_of(raw)
         if issue_id is not None and updated is not None and stored.get(issue_id) == updated:
-            run.result.issues_unchanged += 1
-            run.project_keys_seen.add(str((raw.get("fields") or {}).get("project", {}).get("key") or ""))
+            unchanged += 1
+            projects.add(str((raw.get("fields") or {}).get("project", {}).get("key") or ""))
             continue
         kept.append(raw)
-    run.project_keys_seen.discard("")
-    return kept
+    projects.discard("")
+    return kept, unchanged, projects
 
 
 def _write(s: Any, mapped: list[MappedIssue], *, sync_worklogs: bool) -> None:
@@ -581,20 +857,23 @@ def _write(s: Any, mapped: list[MappedIssue], *, sync_worklogs: bool) -> None:
     keys = [m.issue["key"] for m in mapped]
     # A key that now belongs to another issue id: the stored holder moved or was deleted in Jira.
     for chunk in _chunks(keys):
-        s.execute(delete(Issue).where(Issue.key.in_(chunk), Issue.id.not_in(ids)))
+        s.execute(delete(Issue).where(among(s, Issue.key, chunk), ~among(s, Issue.id, ids)))
+    # Only issues stored before have children to replace: a first sync deletes nothing (on PostgreSQL,
+    # deletes planned on a table still growing without statistics used to scan it whole).
+    stored = [i for chunk in _chunks(ids) for i in s.scalars(select(Issue.id).where(among(s, Issue.id, chunk)))]
     upsert(s, Issue.__table__, [m.issue for m in mapped], key=["id"])
-
-    for chunk in _chunks(ids):
-        s.execute(delete(ChangelogItem).where(ChangelogItem.issue_id.in_(chunk)))
+    for chunk in _chunks(stored):
+        s.execute(delete(ChangelogItem).where(among(s, ChangelogItem.issue_id, chunk)))
         if sync_worklogs:
-            s.execute(delete(Worklog).where(Worklog.issue_id.in_(chunk)))
-        s.execute(delete(IssueLink).where(IssueLink.issue_id.in_(chunk)))
+            s.execute(delete(Worklog).where(among(s, Worklog.issue_id, chunk)))
+        s.execute(delete(IssueLink).where(among(s, IssueLink.issue_id, chunk)))
+
     for chunk in _chunks(keys):
-        s.execute(delete(IssueLink).where(or_(IssueLink.from_key.in_(chunk), IssueLink.to_key.in_(chunk))))
+        s.execute(delete(IssueLink).where(or_(among(s, IssueLink.from_key, chunk), among(s, IssueLink.to_key, chunk))))
 
     changelog = [row for m in mapped for row in m.changelog]
     if changelog:
-        s.execute(ChangelogItem.__table__.insert(), changelog)
+        insert_many(s, ChangelogItem.__table__, changelog)
     if sync_worklogs:
         worklogs = {row["id"]: row for m in mapped for row in m.worklogs}
         upsert(s, Worklog.__table__, list(worklogs.values()), key=["id"])
@@ -624,7 +903,7 @@ def _reconcile(search: IssueSearch, store: Store, scope: str, projects: list[str
     keep_projects = configured | listed_projects
     with store.session() as s:
         for chunk in _chunks(doomed):
-            s.execute(delete(Issue).where(Issue.id.in_(chunk)))
+            s.execute(delete(Issue).where(among(s, Issue.id, chunk)))
         stale = [k for k in s.scalars(select(Project.key)) if k not in keep_projects]
         for chunk in _chunks(stale):
             s.execute(delete(Project).where(Project.key.in_(chunk)))

@@ -132,6 +132,14 @@ class SyncConfig(_Model):
     overlap_minutes: int = Field(5, ge=0, le=1440, description="Re-read this much before the watermark.")
     sync_worklogs: bool = True
     full_sync_every_days: int = Field(7, ge=1, le=365, description="Reconcile deletions with a full sync this often.")
+    # Concurrency and pacing (issue 13): one adaptive budget shared by every worker; see docs/sync.md.
+    concurrency: int = Field(4, ge=1, le=32, description="Requests in flight at most (workers of a full sync).")
+    requests_per_second: float = Field(
+        10, gt=0, le=1000, description="Requests per second at most; halved on a 429/503, recovered gradually."
+    )
+    partitions: int = Field(
+        0, ge=0, le=1000, description="Project groups a full sync reads in parallel; 0 = 2 per worker."
+    )
 
 
 class RulesConfig(_Model):

@@ -216,7 +216,8 @@ def test_a_long_portfolio_jql_is_posted(mock, sqlite_store):
         content_type="application/json",
     )  # fmt: skip
     mock.post(f"{API}/search/jql", json={"issues": [_issue(1)], "isLast": True})
-    result = sync_portfolio(connection(), sqlite_store, settings(keys), full=True, sleep=FakeClock().sleep)
+    one_stream = settings(keys, sync={"concurrency": 1})  # one query over all 300 projects
+    result = sync_portfolio(connection(), sqlite_store, one_stream, full=True, sleep=FakeClock().sleep)
     assert result.http_requests["POST /rest/api/2/search/jql"] == 2  # the issues, then the id listing
     bodies = [json.loads(c.request.body) for c in mock.calls if c.request.method == "POST"]
     assert all(len(b["jql"]) > 2000 and isinstance(b["fields"], list) for b in bodies)

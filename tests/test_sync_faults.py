@@ -13,7 +13,7 @@ from pmo_gates.connectors.mapping import parse_jira_datetime
 from pmo_gates.sandbox import FaultRule
 from pmo_gates.store.models import Issue, SyncRun, SyncState
 from tests.fixtures_connector import FakeClock
-from tests.fixtures_sync import PAGE, portfolio, run_sync, serve, served, stored
+from tests.fixtures_sync import PAGE, config, portfolio, run_sync, serve, served, stored
 
 SEARCH = {"cloud": r"/search/jql$", "dc": r"/search$"}
 
@@ -35,13 +35,19 @@ def small_batches(monkeypatch):
     monkeypatch.setattr(sync_module, "BATCH_ISSUES", PAGE)
 
 
+def _one_stream(sb):
+    """One worker, one query: the sequential sync, whose watermark is the newest issue stored (the
+    concurrent sync's equivalents are in test_sync_concurrent.py)."""
+    return config(sb, sync={"concurrency": 1})
+
+
 @pytest.mark.parametrize("flavour", ["cloud", "dc"])
 def test_a_rate_limit_storm_is_waited_out(sqlite_store, flavour):
     clock = FakeClock()
     with serve(portfolio(), flavour) as sb:
         sb.faults.add(FaultRule(path=SEARCH[flavour], status=429, retry_after=20, every=2, count=3))
         sb.faults.add(FaultRule.rate_limit(path=r"/field$", count=3, retry_after=7))
-        result = run_sync(sb, sqlite_store, full=True, clock=clock)
+        result = run_sync(sb, sqlite_store, full=True, clock=clock, cfg=_one_stream(sb))
         _complete(sb, sqlite_store)
         assert sb.requests.count(status=429) == 6
         assert sum(1 for s in clock.sleeps if s >= 20) == 3 and sum(1 for s in clock.sleeps if 7 <= s < 20) == 3
@@ -73,7 +79,7 @@ def test_a_failure_mid_pagination_keeps_what_was_stored_and_a_rerun_completes(st
         for n in range(4, 8):
             sb.faults.add(FaultRule.drop_connection(path=SEARCH[flavour], nth=n))
         with pytest.raises(JiraHTTPError, match="after 4 attempts"):
-            run_sync(sb, store, full=True)
+            run_sync(sb, store, full=True, cfg=_one_stream(sb))
         with store.session() as s:
             stored_count = s.scalar(select(func.count()).select_from(Issue))
             newest = s.scalar(select(func.max(Issue.updated)))
@@ -87,7 +93,7 @@ def test_a_failure_mid_pagination_keeps_what_was_stored_and_a_rerun_completes(st
 
         sb.faults.clear()
         sb.requests.reset()
-        again = run_sync(sb, store)  # no --full: an interrupted first sync resumes where it stopped
+        again = run_sync(sb, store, cfg=_one_stream(sb))  # an interrupted first sync resumes where it stopped
         assert again.mode == "full"
         assert again.issues_upserted < served(sb)["issues"]  # resumed, not restarted
         _complete(sb, store)
@@ -107,7 +113,7 @@ def test_a_crash_while_storing_a_batch_rolls_it_back(sqlite_store, small_batches
     monkeypatch.setattr(sync_module, "_write", crashing_write)
     with serve(portfolio(), "cloud") as sb:
         with pytest.raises(RuntimeError, match="disk full"):
-            run_sync(sb, sqlite_store, full=True)
+            run_sync(sb, sqlite_store, full=True, cfg=_one_stream(sb))
         with sqlite_store.session() as s:
             assert PAGE <= s.scalar(select(func.count()).select_from(Issue)) < 3 * PAGE
             newest = s.scalar(select(func.max(Issue.updated)))

@@ -148,6 +148,7 @@ class CompiledQuery:
     sort_getters: list[Callable[[Issue], Any]]
     hints: Hints = field(default_factory=Hints)
     bounded: bool = True  # has a search restriction (Cloud refuses queries without one)
+    dynamic: bool = False  # depends on the clock or the caller (relative dates, now(), currentUser())
 
     def sort_values(self, issue: Issue) -> list[Any]:
         """The issue's ORDER BY values (JSON-safe; a page token stores them)."""
@@ -210,6 +211,7 @@ class JqlCompiler:
         self.ctx = ctx
         self.site = ctx.site
         self._fields = self._system_fields()
+        self.dynamic = False
 
     # -- public -----------------------------------------------------------------------------------------
 
@@ -223,7 +225,8 @@ class JqlCompiler:
             if spec.sort is None:
                 raise JqlError(f"Field '{sort.field}' does not support sorting.")
             getters.append(spec.sort)
-        return CompiledQuery(matches, order_by, getters, self._hints(query.where), query.where is not None)
+        hints = self._hints(query.where)
+        return CompiledQuery(matches, order_by, getters, hints, query.where is not None, self.dynamic)
 
     # -- fields -----------------------------------------------------------------------------------------
 
@@ -539,6 +542,7 @@ class JqlCompiler:
     def _function_names(self, spec: _Field, fn: Function) -> set[str]:
         name = fn.name.lower()
         if name == "currentuser" and spec.is_user:
+            self.dynamic = True
             user = self.ctx.current_user
             return set(self.site.user_identities(user) or {"\0nobody"}) if user else {"\0nobody"}
         if name in ("opensprints", "closedsprints") and spec.kind == "name":
@@ -625,6 +629,7 @@ class JqlCompiler:
     def _parse_when(self, text: str, field_name: str) -> datetime:
         period = _PERIOD.match(text.strip())
         if period:
+            self.dynamic = True
             sign = -1 if period.group(1) == "-" else 1
             delta = sum(
                 (int(n) * _PERIOD_UNITS[u.lower()] for n, u in _PERIOD_PART.findall(period.group(2))), timedelta()
@@ -638,6 +643,7 @@ class JqlCompiler:
         raise JqlError(f"Date value '{text}' for field '{field_name}' is invalid. {_DATE_HELP}")
 
     def _function_time(self, name: str, args: tuple[str, ...]) -> datetime:
+        self.dynamic = True
         now = self.ctx.now
         shift = self._parse_when(args[0], name) - now if args else timedelta()
         if name == "now":

@@ -24,7 +24,7 @@ from pmo_gates.sandbox.jql_eval import CompiledQuery
 if TYPE_CHECKING:
     from pmo_gates.sandbox.state import SandboxState
 
-_CACHE_SIZE = 8
+_CACHE_SIZE = 64  # a concurrent sync pages through one query per project group at once
 _UPDATED = ("updated", "updateddate")
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import bisect
 import json
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
@@ -41,6 +42,7 @@ from pmo_gates.sandbox.snapshot import Snapshot
 PROPERTY_VALUE_LIMIT = 32_768
 PROPERTY_KEY_LIMIT = 255
 FREEZE_FROM_ISSUES = 20_000
+COMPILED_CACHE_SIZE = 256
 
 
 class IssueNotFound(LookupError):
@@ -118,6 +120,7 @@ class SandboxState:
             # Found on the first write: scanning 200,000 changelogs at load would take seconds.
             self._next_ids: dict[str, int] = {}
             self._next_link_id = max((int(i) for i in self._links if i.isdigit()), default=10000) + 1
+            self._compiled: OrderedDict[tuple[str, str], CompiledQuery] = OrderedDict()
             self.version += 1
         if len(self._issues) >= FREEZE_FROM_ISSUES:
             freeze_long_lived()
@@ -619,9 +622,24 @@ class SandboxState:
     # -- search -----------------------------------------------------------------------------------------
 
     def compile_jql(self, text: str, *, current_user: dict[str, Any] | None = None) -> CompiledQuery:
-        """Parse and compile a JQL query against this site; raises JqlError with Jira's message."""
-        ctx = JqlContext(self.site.jql, self.clock(), current_user or self.actor)
-        return JqlCompiler(ctx).compile(parse(text))
+        """Parse and compile a JQL query against this site; raises JqlError with Jira's message.
+
+        Queries that depend on neither the clock nor the caller are cached: a sync pages through one long
+        JQL (2,000 project keys) many times, and parsing it again per page would dominate the search."""
+        user = current_user or self.actor
+        key = (text, str(user.get("accountId") or user.get("key") or "") if user else "")
+        with self.lock:
+            cached = self._compiled.get(key)
+            if cached is not None:
+                self._compiled.move_to_end(key)
+                return cached
+        compiled = JqlCompiler(JqlContext(self.site.jql, self.clock(), user)).compile(parse(text))
+        if not compiled.dynamic:
+            with self.lock:
+                self._compiled[key] = compiled
+                while len(self._compiled) > COMPILED_CACHE_SIZE:
+                    self._compiled.popitem(last=False)
+        return compiled
 
     # -- helpers ----------------------------------------------------------------------------------------
 

@@ -26,6 +26,12 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # Chosen for bulk loads: in WAL mode NORMAL stays consistent after a crash (a power loss can only lose
+    # the last commits, which the sync's watermark has not passed); a bigger page cache and in-memory temp
+    # tables keep the sync's index updates and IN (...) lookups off the disk.
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA cache_size=-65536")  # KiB: 64 MB
+    cursor.execute("PRAGMA temp_store=MEMORY")
     cursor.close()
 
 

@@ -61,8 +61,11 @@ def _compile(call: Call, jql: str) -> tuple[CompiledQuery, str]:
         compiled = call.state.compile_jql(jql)
     except JqlError as exc:
         raise JiraError(400, str(exc)) from None
-    # Relative dates and currentUser() make results depend on the minute and the caller.
-    cache_key = f"{jql}\0{call.state.actor.get('accountId')}\0{call.state.now():%Y%m%d%H%M}"
+    # Relative dates and currentUser() make results depend on the minute and the caller; other queries'
+    # ordered results stay valid until the data changes (the engine keys on the state's version too).
+    cache_key = f"{jql}\0{call.state.actor.get('accountId')}"
+    if compiled.dynamic:
+        cache_key += f"\0{call.state.now():%Y%m%d%H%M}"
     return compiled, cache_key
 
 

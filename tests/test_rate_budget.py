@@ -1,0 +1,81 @@
+"""The shared request budget: a hard cap on requests per second and in flight, multiplicative decrease on
+429/503 (once per second however many workers see it), additive recovery, server pauses honoured once."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from pmo_gates.connectors.rate import RequestBudget
+
+
+def test_never_more_than_rate_requests_start_in_any_second():
+    budget = RequestBudget(rate=40, concurrency=8)
+    starts: list[float] = []
+    lock = threading.Lock()
+
+    def one(_: int) -> None:
+        with budget.slot(), lock:
+            starts.append(time.monotonic())
+
+    began = time.monotonic()
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(one, range(100)))
+    assert time.monotonic() - began >= 2.0  # 100 requests at 40 per second
+    starts.sort()
+    for i, at in enumerate(starts):
+        in_window = sum(1 for t in starts[i:] if t < at + 1.0)
+        assert in_window <= 40
+
+
+def test_never_more_than_concurrency_in_flight():
+    budget = RequestBudget(rate=1000, concurrency=3)
+
+    def one(_: int) -> None:
+        with budget.slot():
+            time.sleep(0.01)
+
+    with ThreadPoolExecutor(10) as pool:
+        list(pool.map(one, range(40)))
+    assert budget.peak_in_flight == 3
+
+
+def test_throttling_halves_once_per_second_and_answers_recover_additively():
+    now = [100.0]
+    budget = RequestBudget(rate=16, concurrency=8, clock=lambda: now[0], sleep=lambda s: None)
+    budget.throttled(None)
+    budget.throttled(None)  # the same storm: no second decrease within a second
+    assert (budget.rate, budget.concurrency) == (8, 4)
+    now[0] += 1.5
+    budget.throttled(None)
+    assert (budget.rate, budget.concurrency) == (4, 2)
+    for _ in range(4):
+        budget.answered()
+    assert 4.5 < budget.rate < 5.5  # about +1 per `rate` answers
+    for _ in range(10_000):
+        budget.answered()
+    assert (budget.rate, budget.concurrency) == (16, 8)  # never above the configured ceilings
+    assert budget.throttles == 3
+
+
+def test_a_retry_after_pauses_the_other_workers_once():
+    slept: list[float] = []
+    budget = RequestBudget(rate=100, concurrency=4, sleep=slept.append)
+    with budget.slot():
+        budget.throttled(5.0)  # this thread's retry waits the 5 s itself
+    with budget.slot():
+        pass
+    assert slept == []
+    other: list[float] = []
+
+    def worker() -> None:
+        with budget.slot():
+            other.append(1)
+        with budget.slot():
+            other.append(2)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join()
+    assert other == [1, 2] and len(slept) == 1 and 4.0 < slept[0] <= 5.0

@@ -190,16 +190,22 @@ def test_serve_command_reports_a_bad_config(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("schedules", "message"),
     [
-        ({"gate_review": "0 99 * * *"}, "schedules.gate_review: invalid cron expression '0 99 * * *'"),
-        ({"timezone": "Mars/Olympus"}, "schedules.timezone: unknown time zone 'Mars/Olympus' (use an IANA name)"),
+        ({"gate_review": "0 99 * * *"}, "pmo-gates.yaml:3: schedules.gate_review: not a cron expression"),
+        ({"timezone": "Mars/Olympus"}, "pmo-gates.yaml:3: schedules.timezone: not an IANA time zone"),
     ],
 )
-def test_bad_schedules_are_config_errors_naming_the_key(tmp_path: Path, schedules: dict, message: str) -> None:
-    from pmo_gates.config import ConfigError
+def test_bad_schedules_are_config_errors_naming_the_key(schedules: dict, message: str) -> None:
+    """Refused when the config loads, at its file:line, before anything is deployed (issue 10)."""
+    import json
 
+    from pmo_gates.config import ConfigError, parse_settings
+
+    text = (
+        f"jira: {{url: 'http://127.0.0.1:9'}}\nportfolio: {{projects: [ALPHA]}}\nschedules: {json.dumps(schedules)}\n"
+    )
     with pytest.raises(ConfigError) as raised:
-        build_deployments(make_settings(tmp_path, schedules=schedules), tmp_path / "pmo-gates.yaml")
-    assert str(raised.value) == message
+        parse_settings(text, "pmo-gates.yaml")
+    assert str(raised.value).startswith(message)
 
 
 # ---- against the real Prefect server ---------------------------------------------------------------

@@ -720,7 +720,8 @@ def _prepare(job: _Job, partition: str, pages: list[list[dict[str, Any]]]) -> _F
     seen = len(raw_issues)
     newest = max((u for u in map(_updated_of, raw_issues) if u is not None), default=None)
     if newest is not None:
-        newest = min(newest, job.synced_at)  # an issue "updated" in 2099 must not stop later syncs seeing changes
+        # An issue "updated" in 2099 must not stop later syncs seeing changes: nothing is newer than now.
+        newest = min(newest, datetime.now(UTC))
     unchanged, unchanged_projects = 0, set()
     if job.drop_unchanged:
         raw_issues, unchanged, unchanged_projects = _drop_unchanged(job.store, raw_issues)

@@ -141,12 +141,12 @@ def closure_work_complete(f: Mapping[str, Any], today: dt.date) -> Outcome:
 
 def project_on_schedule(f: Mapping[str, Any], today: dt.date) -> Outcome:
     phase = f.get("phase")
+    if f.get("planned_end") is None or (phase is not None and phase != "execution"):
+        return NA
     if phase is None:
         return UNKNOWN
-    if phase != "execution":
-        return NA
-    slip = f.get("schedule_slip_days")
-    return UNKNOWN if slip is None else PASS if slip <= 14 else FAIL
+    delay = f.get("delay_days")
+    return UNKNOWN if delay is None else PASS if delay <= 14 else FAIL
 
 
 def cost_under_control(f: Mapping[str, Any], today: dt.date) -> Outcome:
@@ -170,7 +170,7 @@ def corrective_actions_on_time(f: Mapping[str, Any], today: dt.date) -> Outcome:
 
 
 def delay_analysed_monthly(f: Mapping[str, Any], today: dt.date) -> Outcome:
-    phase, slip = f.get("phase"), f.get("schedule_slip_days")
+    phase, slip = f.get("phase"), f.get("delay_days")
     if (phase is not None and phase != "execution") or (slip is not None and slip <= 14):
         return NA
     if phase is None or slip is None:

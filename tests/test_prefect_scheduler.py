@@ -97,6 +97,20 @@ def write_config(folder: Path) -> Path:
         "schedules: {timezone: Europe/Berlin, portfolio_report: '* * * * *'}\n"
         "today: 2026-03-02\n"
     )
+    # A completed sync that found nothing: the report has a (empty) portfolio to work on, as after a real
+    # first sync; with no sync at all the flow rightly fails with "nothing to work on".
+    from datetime import UTC, datetime
+
+    from pmo_gates.store import Store
+    from pmo_gates.store.models import SyncRun
+
+    store = Store(f"sqlite:///{folder / 'store.db'}")
+    try:
+        with store.session() as s:
+            now = datetime.now(UTC)
+            s.add(SyncRun(started_at=now, finished_at=now, mode="full", status="completed", stats={}))
+    finally:
+        store.dispose()
     return config
 
 

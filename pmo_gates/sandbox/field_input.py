@@ -207,7 +207,7 @@ class FieldWriter:
             return None
         if self.api_version == "2" and not isinstance(raw, str):
             self.errors[name] = "Operation value must be a string"
-        elif self.api_version == "3" and adf.validate_document(raw):
+        elif self.api_version == "3" and not adf.is_adf(raw):  # Cloud's v3 takes no plain strings here
             self.errors[name] = "Operation value must be an Atlassian Document (see the Atlassian Document Format)"
         elif len(adf.adf_to_text(raw) if adf.is_adf(raw) else raw) > TEXT_LIMIT:
             self.errors[name] = (

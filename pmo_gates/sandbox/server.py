@@ -49,6 +49,7 @@ if TYPE_CHECKING:  # openapi-core is only needed when validating
 log = logging.getLogger(__name__)
 
 _API_PATH = re.compile(r"^/rest/api/(2|3|latest)(/.*)$")
+_ANONYMOUS = re.compile(r"^/rest/api/(2|3|latest)/serverInfo/?$")
 _UNAUTHORIZED = "You are not authenticated. Authentication required to perform this operation."
 
 
@@ -337,8 +338,12 @@ class _Handler(BaseHTTPRequestHandler):
             if fault.drop:
                 return None, "2"
             if fault.status is not None:
+                if fault.raw_body is not None:
+                    raw_reply = Reply(fault.status, None, dict(fault.headers), contract_exempt=True)
+                    raw_reply.raw, raw_reply.content_type = fault.raw_body, fault.content_type
+                    return raw_reply, "2"
                 return Reply(fault.status, fault.body, dict(fault.headers), contract_exempt=True), "2"
-        if not sb.authorized(self.headers.get("Authorization")):
+        if not sb.authorized(self.headers.get("Authorization")) and not _anonymous_allowed(method, path):
             headers = {"WWW-Authenticate": 'Basic realm="pmo-gates sandbox"'}
             return Reply(401, {"errorMessages": [_UNAUTHORIZED], "errors": {}}, headers), "2"
         return sb.dispatch(method, path, query, raw)
@@ -347,6 +352,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._write(reply, self._encode(reply, version))
 
     def _encode(self, reply: Reply, version: str | None) -> bytes:
+        if reply.raw is not None:
+            return reply.raw.encode("utf-8")
         if reply.body is None:
             return b""
         text = json.dumps(reply.body, ensure_ascii=False, separators=(",", ":"))
@@ -357,7 +364,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _write(self, reply: Reply, data: bytes) -> None:
         self.send_response(reply.status)
         if data:
-            self.send_header("Content-Type", "application/json;charset=UTF-8")
+            self.send_header("Content-Type", reply.content_type)
         self.send_header("Content-Length", str(len(data)))
         for name, value in reply.headers.items():
             self.send_header(name, value)
@@ -369,6 +376,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
+
+
+def _anonymous_allowed(method: str, path: str) -> bool:
+    """What Jira answers without credentials: ``GET /serverInfo`` (clients probe it before logging in)."""
+    return method == "GET" and _ANONYMOUS.match(path) is not None
 
 
 def _safely(check: Callable[[], list[str]]) -> list[str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pmo_gates.sandbox.api import comments, history, issues, links, meta, properties, search
+from pmo_gates.sandbox.api import comments, history, issues, links, meta, properties, search, users
 from pmo_gates.sandbox.api.core import ApiContext, Call, JiraError, Reply, Router, SandboxLimits
 
 __all__ = ["ApiContext", "Call", "JiraError", "Reply", "Router", "SandboxLimits", "build_router"]
@@ -10,6 +10,6 @@ __all__ = ["ApiContext", "Call", "JiraError", "Reply", "Router", "SandboxLimits"
 
 def build_router() -> Router:
     router = Router()
-    for module in (meta, search, issues, history, comments, properties, links):
+    for module in (meta, search, issues, history, comments, properties, links, users):
         module.register(router)
     return router

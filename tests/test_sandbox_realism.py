@@ -1,0 +1,121 @@
+"""The sandbox as strict as Jira where a kinder double would hide failures (issue 13): ADF-only v3 writes,
+raw error bodies, integer Retry-After, anonymous serverInfo, /user/search."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from pmo_gates.sandbox import SandboxServer
+from pmo_gates.sandbox.faults import FaultRule
+from tests.fixtures_sandbox import EMAIL, TOKEN, contract, sample
+
+DOC = {"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": [{"type": "text", "text": "Hi"}]}]}
+
+
+@pytest.fixture(scope="module")
+def sb() -> Iterator[SandboxServer]:
+    with SandboxServer(sample(), flavour="cloud", auth=(EMAIL, TOKEN), validate=contract()) as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def _clean(sb: SandboxServer) -> Iterator[None]:
+    yield
+    sb.reset()
+
+
+@pytest.fixture(scope="module")
+def http() -> requests.Session:
+    session = requests.Session()
+    session.auth = (EMAIL, TOKEN)
+    return session
+
+
+def api(sb: SandboxServer, rest: str, version: str = "2") -> str:
+    return f"{sb.url}/rest/api/{version}/{rest.lstrip('/')}"
+
+
+def textarea_field(sb: SandboxServer) -> str:
+    return next(
+        f["id"] for f in sb.state.fields() if str((f.get("schema") or {}).get("custom", "")).endswith(":textarea")
+    )
+
+
+# -- v3 takes documents, v2 strings ---------------------------------------------------------------------------
+
+
+def test_v3_create_refuses_a_plain_string_description(sb: SandboxServer, http: requests.Session) -> None:
+    fields = {"project": {"key": "PAY"}, "issuetype": {"name": "Task"}, "summary": "s", "description": "plain"}
+    refused = http.post(api(sb, "issue", "3"), json={"fields": fields})
+    assert refused.status_code == 400
+    assert refused.json()["errors"]["description"].startswith("Operation value must be an Atlassian Document")
+    assert http.post(api(sb, "issue", "3"), json={"fields": {**fields, "description": DOC}}).status_code == 201
+    assert http.post(api(sb, "issue", "2"), json={"fields": fields}).status_code == 201
+
+
+def test_v3_edit_refuses_strings_in_textarea_fields(sb: SandboxServer, http: requests.Session) -> None:
+    field = textarea_field(sb)
+    refused = http.put(api(sb, "issue/CPR-3", "3"), json={"fields": {field: "plain"}})
+    assert refused.status_code == 400
+    assert refused.json()["errors"][field].startswith("Operation value must be an Atlassian Document")
+    assert http.put(api(sb, "issue/CPR-3", "3"), json={"fields": {field: DOC}}).status_code == 204
+    assert http.put(api(sb, "issue/CPR-3", "2"), json={"fields": {field: "plain"}}).status_code == 204
+
+
+def test_v2_refuses_documents(sb: SandboxServer, http: requests.Session) -> None:
+    refused = http.put(api(sb, "issue/CPR-3", "2"), json={"fields": {"description": DOC}})
+    assert refused.status_code == 400 and "description" in refused.json()["errors"]
+    comment = http.post(api(sb, "issue/CPR-3/comment", "2"), json={"body": DOC})
+    assert comment.status_code == 400
+
+
+def test_v3_comment_body_must_be_a_document(sb: SandboxServer, http: requests.Session) -> None:
+    refused = http.post(api(sb, "issue/CPR-4/comment", "3"), json={"body": "plain"})
+    assert refused.status_code == 400
+    assert refused.json()["errors"] == {"comment": "Comment body is not valid!"}
+    created = http.post(api(sb, "issue/CPR-4/comment", "3"), json={"body": DOC})
+    assert created.status_code == 201
+    one = api(sb, f"issue/CPR-4/comment/{created.json()['id']}", "3")
+    assert http.put(one, json={"body": "edited"}).status_code == 400
+    assert http.put(one, json={"body": DOC}).status_code == 200
+
+
+# -- errors as Jira and its proxies send them -----------------------------------------------------------------
+
+
+def test_fault_rules_can_send_raw_text_bodies(sb: SandboxServer, http: requests.Session) -> None:
+    html = "<html><body><h1>503 Service Unavailable</h1></body></html>"
+    sb.faults.add(FaultRule(path=r"/myself", status=503, raw_body=html, content_type="text/html", count=1))
+    answer = http.get(api(sb, "myself"))
+    assert answer.status_code == 503 and answer.text == html
+    assert answer.headers["Content-Type"].startswith("text/html")
+    sb.faults.add(FaultRule(path=r"/myself", status=429, raw_body="", count=1))
+    bare = http.get(api(sb, "myself"))
+    assert bare.status_code == 429 and bare.content == b""
+
+
+def test_an_injected_429_always_carries_an_integer_retry_after(sb: SandboxServer, http: requests.Session) -> None:
+    sb.faults.add(FaultRule(path=r"/myself", status=429, count=1))
+    assert http.get(api(sb, "myself")).headers["Retry-After"] == "1"
+    sb.faults.add(FaultRule(path=r"/myself", status=429, retry_after=0.5, count=1))
+    assert http.get(api(sb, "myself")).headers["Retry-After"] == "1"  # Jira sends whole seconds
+    sb.faults.add(FaultRule(path=r"/myself", status=429, retry_after=0, count=1))
+    assert http.get(api(sb, "myself")).headers["Retry-After"] == "0"
+
+
+def test_server_info_answers_anonymously(sb: SandboxServer) -> None:
+    info = requests.get(api(sb, "serverInfo"), timeout=5)
+    assert info.status_code == 200 and info.json()["deploymentType"] == "Cloud"
+    assert requests.get(api(sb, "myself"), timeout=5).status_code == 401
+
+
+def test_user_search_finds_people(sb: SandboxServer, http: requests.Session) -> None:
+    person = sb.state.users()[0]
+    found = http.get(api(sb, "user/search"), params={"query": person["displayName"].split()[0]})
+    assert found.status_code == 200
+    assert person["accountId"] in [u["accountId"] for u in found.json()]
+    assert all("name" not in u for u in found.json())
+    assert http.get(api(sb, "user/search"), params={"query": "nobody-at-all"}).json() == []

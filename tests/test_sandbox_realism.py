@@ -119,3 +119,82 @@ def test_user_search_finds_people(sb: SandboxServer, http: requests.Session) -> 
     assert person["accountId"] in [u["accountId"] for u in found.json()]
     assert all("name" not in u for u in found.json())
     assert http.get(api(sb, "user/search"), params={"query": "nobody-at-all"}).json() == []
+
+
+# -- Data Center is not Cloud with another label ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def dc() -> Iterator[SandboxServer]:
+    with SandboxServer(sample(), flavour="dc", auth=(EMAIL, TOKEN), validate=contract()) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def bearer() -> requests.Session:
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {TOKEN}"
+    return session
+
+
+def _users_in(value: object) -> list[dict]:
+    if isinstance(value, list):
+        return [u for v in value for u in _users_in(v)]
+    if not isinstance(value, dict):
+        return []
+    own = [value] if "displayName" in value and ("name" in value or "accountId" in value) else []
+    return own + [u for v in value.values() for u in _users_in(v)]
+
+
+def test_dc_people_have_login_names_and_user_keys_never_account_ids(
+    dc: SandboxServer, bearer: requests.Session
+) -> None:
+    issue = bearer.get(api(dc, "issue/CPR-3"), params={"expand": "changelog"}).json()
+    people = _users_in(issue)
+    assert people, "the issue embeds people (reporter, authors)"
+    for person in people:
+        assert "accountId" not in person and "accountType" not in person
+        assert person["key"].startswith("JIRAUSER") and person["name"] != person["key"]
+    me = bearer.get(api(dc, "myself")).json()
+    assert "accountId" not in me and me["key"].startswith("JIRAUSER") and me["name"]
+    user_items = [
+        item
+        for history in issue["changelog"]["histories"]
+        for item in history["items"]
+        if item["field"] in ("assignee", "reporter")
+    ]
+    assert user_items, "the sample reassigns CPR-3"
+    for item in user_items:
+        assert "tmpToAccountId" not in item
+        assert str(item.get("to") or "JIRAUSER").startswith("JIRAUSER")
+
+
+def test_dc_writes_name_users_by_login_only(dc: SandboxServer, bearer: requests.Session) -> None:
+    person = dc.state.users()[0]
+    by_login = bearer.put(api(dc, "issue/CPR-3"), json={"fields": {"assignee": {"name": person["name"]}}})
+    assert by_login.status_code == 204
+    assignee = bearer.get(api(dc, "issue/CPR-3")).json()["fields"]["assignee"]
+    assert assignee["name"] == person["name"] and "accountId" not in assignee
+    by_key = bearer.put(api(dc, "issue/CPR-3"), json={"fields": {"assignee": {"name": assignee["key"]}}})
+    assert by_key.status_code == 400 and "does not exist" in by_key.json()["errors"]["assignee"]
+    by_account = bearer.put(api(dc, "issue/CPR-3"), json={"fields": {"assignee": {"accountId": person["accountId"]}}})
+    assert by_account.status_code == 400
+    dc.reset()
+
+
+def test_dc_has_no_rest_v3_and_no_project_search(dc: SandboxServer, bearer: requests.Session) -> None:
+    assert bearer.get(api(dc, "issue/CPR-3", "3")).status_code == 404
+    assert bearer.get(api(dc, "myself", "3")).status_code == 404
+    assert bearer.get(api(dc, "project/search")).status_code == 404
+    assert {p["key"] for p in bearer.get(api(dc, "project")).json()} >= {"CPR"}
+    found = bearer.get(api(dc, "user/search"), params={"username": dc.state.users()[0]["name"]}).json()
+    assert found and all("accountId" not in u for u in found)
+    dc.contract_violations.clear()
+
+
+def test_dc_rate_limit_headers_and_a_zero_retry_after(dc: SandboxServer, bearer: requests.Session) -> None:
+    dc.faults.add(FaultRule(path=r"/myself", status=429, retry_after=0, count=1))
+    limited = bearer.get(api(dc, "myself"))
+    assert limited.status_code == 429 and limited.headers["Retry-After"] == "0"
+    assert limited.headers["X-RateLimit-FillRate"] and "X-RateLimit-NearLimit" not in limited.headers
+    dc.faults.clear()

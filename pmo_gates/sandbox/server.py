@@ -37,6 +37,7 @@ from urllib.parse import parse_qs, urlsplit
 from pmo_gates.sandbox.admin import PREFIX as ADMIN_PREFIX
 from pmo_gates.sandbox.admin import handle_admin
 from pmo_gates.sandbox.api import ApiContext, Call, JiraError, Reply, SandboxLimits, build_router
+from pmo_gates.sandbox.dc_view import as_data_center
 from pmo_gates.sandbox.faults import FaultSet
 from pmo_gates.sandbox.field_input import FieldErrors
 from pmo_gates.sandbox.request_log import RequestLog, RequestRecord
@@ -174,6 +175,8 @@ class SandboxServer:
         if not found:
             return Reply(404, {"errorMessages": [f"null for uri: {path}"], "errors": {}}), "2"
         version = "2" if found.group(1) == "latest" else found.group(1)
+        if version == "3" and self.flavour == "dc":  # Data Center has no REST v3 (and no ADF)
+            return Reply(404, {"errorMessages": [f"null for uri: {path}"], "errors": {}}, contract_exempt=True), "2"
         body, parse_error = None, None
         if raw.strip():
             try:
@@ -183,7 +186,10 @@ class SandboxServer:
         try:
             handler, params = self.router.resolve(method, found.group(2), self.flavour)
             call = Call(self.api, method, found.group(2), version, query, body, raw, params, parse_error)
-            return handler(call), version
+            reply = handler(call)
+            if self.flavour == "dc" and reply.body is not None:
+                reply.body = as_data_center(reply.body, self.state.site)
+            return reply, version
         except JiraError as exc:
             return exc.reply(), version
         except IssueNotFound:

@@ -198,3 +198,22 @@ def test_dc_rate_limit_headers_and_a_zero_retry_after(dc: SandboxServer, bearer:
     assert limited.status_code == 429 and limited.headers["Retry-After"] == "0"
     assert limited.headers["X-RateLimit-FillRate"] and "X-RateLimit-NearLimit" not in limited.headers
     dc.faults.clear()
+
+
+# -- explicit nulls -------------------------------------------------------------------------------------------
+
+
+def test_changelog_items_keep_explicit_nulls_and_assignee_null(sb: SandboxServer, http: requests.Session) -> None:
+    fields = {"project": {"key": "PAY"}, "issuetype": {"name": "Task"}, "summary": "fresh"}
+    key = http.post(api(sb, "issue"), json={"fields": fields}).json()["key"]
+    person = sb.state.users()[0]
+    assert http.put(api(sb, f"issue/{key}"), json={"fields": {"assignee": {"accountId": person["accountId"]}}}).ok
+    assert http.put(api(sb, f"issue/{key}"), json={"fields": {"labels": ["urgent"]}}).ok
+    issue = http.get(api(sb, f"issue/{key}"), params={"expand": "changelog"}).json()
+    first, second = (h["items"][0] for h in issue["changelog"]["histories"])
+    assert first["field"] == "assignee" and first["from"] is None and first["fromString"] is None
+    assert first["to"] == person["accountId"]
+    assert second["field"] == "labels" and "from" in second and second["to"] is None
+    fresh = http.get(api(sb, f"issue/{key}"), params={"fields": "assignee,duedate"}).json()["fields"]
+    assert "duedate" in fresh and fresh["duedate"] is None
+    assert sb.contract_violations == []

@@ -217,3 +217,31 @@ def test_changelog_items_keep_explicit_nulls_and_assignee_null(sb: SandboxServer
     fresh = http.get(api(sb, f"issue/{key}"), params={"fields": "assignee,duedate"}).json()["fields"]
     assert "duedate" in fresh and fresh["duedate"] is None
     assert sb.contract_violations == []
+
+
+# -- search index lag -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("flavour", ["cloud", "dc"])
+def test_search_sees_writes_only_after_the_index_lag(flavour: str) -> None:
+    ticks = [1000.0]
+    with SandboxServer(sample(), flavour=flavour, auth=(EMAIL, TOKEN), index_lag=30) as lagging:
+        lagging.state.index_clock = lambda: ticks[0]
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {TOKEN}"
+        search = api(lagging, "search/jql" if flavour == "cloud" else "search")
+
+        def found(jql: str) -> list[str]:
+            return [i["key"] for i in session.get(search, params={"jql": jql, "fields": "key"}).json()["issues"]]
+
+        fields = {"project": {"key": "PAY"}, "issuetype": {"name": "Task"}, "summary": "new", "labels": ["lagged"]}
+        key = session.post(api(lagging, "issue"), json={"fields": fields}).json()["key"]
+        assert session.get(api(lagging, f"issue/{key}")).status_code == 200  # GET /issue: at once
+        assert found("labels = lagged") == []
+        ticks[0] += 31
+        assert found("labels = lagged") == [key]
+        assert session.put(api(lagging, "issue/CPR-3"), json={"update": {"labels": [{"add": "moved"}]}}).ok
+        assert found("labels = moved") == []
+        assert "moved" in session.get(api(lagging, "issue/CPR-3")).json()["fields"]["labels"]
+        ticks[0] += 31
+        assert found("labels = moved") == ["CPR-3"]

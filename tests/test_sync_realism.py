@@ -78,3 +78,21 @@ def test_raw_error_bodies_and_a_zero_retry_after_are_waited_out(sqlite_store, fl
         run_sync(sb, sqlite_store, full=True)
         _complete(sb, sqlite_store)
         assert sb.requests.count(status=503) == 1 and sb.requests.count(status=429) == 2
+
+
+@pytest.mark.parametrize("flavour", ["cloud", "dc"])
+def test_an_issue_updated_during_index_lag_is_picked_up_by_the_next_sync(sqlite_store, flavour) -> None:
+    ticks = [1000.0]
+    with serve(heavy(), flavour, index_lag=60) as sb:
+        sb.state.index_clock = lambda: ticks[0]
+        run_sync(sb, sqlite_store, full=True)
+        key = sb.state.issues()[5]["key"]
+        sb.state.update_issue(key, {"summary": "Renamed while the index lags"})
+        run_sync(sb, sqlite_store)  # the index does not show the change yet: nothing to see
+        with sqlite_store.session() as s:
+            assert s.scalar(select(Issue.summary).where(Issue.key == key)) != "Renamed while the index lags"
+        ticks[0] += 61
+        run_sync(sb, sqlite_store)  # the watermark never passed the unseen change: the next sync finds it
+        with sqlite_store.session() as s:
+            assert s.scalar(select(Issue.summary).where(Issue.key == key)) == "Renamed while the index lags"
+        _complete(sb, sqlite_store)

@@ -69,6 +69,7 @@ class SandboxServer:
         validate: JiraContract | None = None,
         limits: SandboxLimits | None = None,
         fault_seed: int = 0,
+        index_lag: float = 0.0,
     ) -> None:
         if not _is_loopback(host):
             raise ValueError(f"the sandbox only listens on loopback addresses, not {host!r}")
@@ -81,6 +82,7 @@ class SandboxServer:
         self._port = port
         self._auth = auth
         self.state = SandboxState(snapshot, flavour=flavour, clock=clock, actor_email=auth[0] if auth else None)
+        self.state.index_lag = index_lag  # seconds before a write shows in JQL search (GET /issue: at once)
         self.faults = FaultSet(flavour=flavour, seed=fault_seed)
         self.requests = RequestLog()
         self.contract = validate

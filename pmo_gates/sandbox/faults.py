@@ -12,6 +12,10 @@ Examples::
     sb.faults.add(FaultRule.rate_limit(count=20, retry_after=1))               # a 429 storm
     sb.faults.add(FaultRule(method="POST", path=r"/issue$", status=503))       # every create fails
     sb.faults.add(FaultRule(delay=0.5, delay_max=2.0, count=10))               # slow responses
+    sb.faults.add(FaultRule(status=503, raw_body="<html>...</html>", content_type="text/html"))  # a proxy page
+
+Every injected 429 carries an integer ``Retry-After`` (1 unless ``retry_after`` says otherwise; a fraction
+is rounded up, 0 stays 0 as Data Center sometimes sends it).
 
 Rules are also managed over HTTP under ``/_sandbox/faults`` (see ``admin.py``).
 """

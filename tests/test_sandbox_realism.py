@@ -245,3 +245,19 @@ def test_search_sees_writes_only_after_the_index_lag(flavour: str) -> None:
         assert "moved" in session.get(api(lagging, "issue/CPR-3")).json()["fields"]["labels"]
         ticks[0] += 31
         assert found("labels = moved") == ["CPR-3"]
+
+
+def test_the_jira_clients_search_users_and_assign_issue_work(sb: SandboxServer, dc: SandboxServer) -> None:
+    from tests.fixtures_sandbox import jira_client
+
+    cloud_person = sb.state.users()[1]
+    cloud = jira_client(sb.url)
+    assert cloud_person["accountId"] in [u.accountId for u in cloud.search_users(query=cloud_person["emailAddress"])]
+    assert cloud.assign_issue("CPR-3", cloud_person["accountId"])
+    assert sb.state.issue("CPR-3")["fields"]["assignee"]["accountId"] == cloud_person["accountId"]
+    dc_person = dc.state.users()[1]
+    server = jira_client(dc.url, cloud=False)
+    assert dc_person["name"] in [u.name for u in server.search_users(user=dc_person["name"])]
+    assert server.assign_issue("CPR-3", dc_person["name"])
+    assert dc.state.issue("CPR-3")["fields"]["assignee"]["name"] == dc_person["name"]
+    dc.reset()

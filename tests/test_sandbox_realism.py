@@ -260,4 +260,6 @@ def test_the_jira_clients_search_users_and_assign_issue_work(sb: SandboxServer, 
     assert dc_person["name"] in [u.name for u in server.search_users(user=dc_person["name"])]
     assert server.assign_issue("CPR-3", dc_person["name"])
     assert dc.state.issue("CPR-3")["fields"]["assignee"]["name"] == dc_person["name"]
+    described = [v for v in [*sb.contract_violations, *dc.contract_violations] if "/user/" in v or "/assignee" in v]
+    assert described == []  # both endpoints are in the bundled spec and answer as it says
     dc.reset()

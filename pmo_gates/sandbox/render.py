@@ -148,7 +148,7 @@ class IssueRenderer:
             return {
                 **value,
                 "maxResults": max(len(shown), min(int(value.get("maxResults") or 0), EMBEDDED_WORKLOGS)),
-                "total": len(every),
+                "total": max(len(every), int(value.get("total") or 0)),
                 "worklogs": [self.worklog(w) for w in shown],
             }
         if field_id == "issuelinks":

@@ -192,10 +192,13 @@ def _seconds(value: Any, errors: _Errors, field_name: str) -> int | None:
 
 
 def person_id(user: Any) -> str | None:
-    """Cloud's accountId, else Data Center's key or name."""
+    """Cloud's accountId, else Data Center's login name (its key only when a payload lacks the name).
+
+    The id is what we write back: Cloud takes ``{"accountId": id}`` and ``[~accountid:id]``, Data Center
+    ``{"name": login}`` and ``[~login]``; a DC user key (``JIRAUSER12345``) is accepted by neither."""
     if not isinstance(user, dict):
         return None
-    ident = user.get("accountId") or user.get("key") or user.get("name")
+    ident = user.get("accountId") or user.get("name") or user.get("key")
     return str(ident) if ident else None
 
 

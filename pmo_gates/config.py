@@ -13,7 +13,16 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cronsim import CronSim, CronSimError
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from pmo_gates.connectors.jql_bound import jql_bound_problem
 from pmo_gates.reports.options import ReportOptions
@@ -65,11 +74,15 @@ class JiraConfig(_Model):
         "or Atlassian Document Format through REST v3 (Cloud only).",
     )
 
-    @model_validator(mode="after")
-    def _markup_fits_flavour(self) -> JiraConfig:
-        if self.markup == "adf" and self.flavour == "dc":
-            raise ValueError("markup: adf needs Jira Cloud (REST v3); Data Center takes wiki markup")
-        return self
+    @field_validator("markup")
+    @classmethod
+    def _markup_fits_flavour(cls, value: str, info: ValidationInfo) -> str:
+        # Refused with flavour auto too: auto may detect a Data Center, which has no REST v3 to send ADF to.
+        if value == "adf" and info.data.get("flavour", "cloud") != "cloud":
+            raise ValueError(
+                "adf needs Jira Cloud (REST v3); set jira.flavour: cloud, or use markup: wiki (Data Center and auto)"
+            )
+        return value
 
     @field_validator("url")
     @classmethod

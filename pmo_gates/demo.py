@@ -64,15 +64,20 @@ class DemoResult(BaseModel):
         return self.model_dump(mode="json")
 
 
-def demo_config(snapshot: Snapshot, sandbox_url: str, work_dir: Path, out_dir: Path) -> dict[str, Any]:
+def demo_config(
+    snapshot: Snapshot, sandbox_url: str, work_dir: Path, out_dir: Path, flavour: str = "cloud"
+) -> dict[str, Any]:
     """The config file of the demo: every sample project, the snapshot's own date as 'today'."""
     users = sorted((u for u in snapshot.users if u.active and u.accountId), key=lambda u: u.accountId or "")
+    # Cloud knows the PMO lead by accountId, Data Center by login name (and a PAT, no e-mail, signs in).
+    lead = (users[0].accountId if flavour == "cloud" else users[0].name) if users else None
+    email = DEMO_EMAIL if flavour == "cloud" else None
     return {
-        "jira": {"url": sandbox_url, "flavour": "cloud", "auth": {"email": DEMO_EMAIL, "token_env": TOKEN_ENV}},
+        "jira": {"url": sandbox_url, "flavour": flavour, "auth": {"email": email, "token_env": TOKEN_ENV}},
         "portfolio": {"projects": sorted(p.key for p in snapshot.projects)},
         "database": {"url": f"sqlite:///{(work_dir / 'pmo-gates.db').resolve()}"},
         # Jira rejects an unknown assignee: the PMO lead must be one of the sandbox's accounts.
-        "actions": {"approval": False, "pmo_lead": users[0].accountId if users else None},
+        "actions": {"approval": False, "pmo_lead": lead},
         "reports": {"out_dir": str((out_dir / "reports").resolve())},
         "today": snapshot.exported_at.date().isoformat(),
     }
@@ -132,7 +137,14 @@ def quiet_prefect() -> Iterator[str]:
 class DemoSession:
     """A running sandbox + work folder + config; ``run()`` runs every flow once against them."""
 
-    def __init__(self, seed: Path | None = None, out_dir: Path = DEFAULT_OUT, progress: Progress | None = None):
+    def __init__(
+        self,
+        seed: Path | None = None,
+        out_dir: Path = DEFAULT_OUT,
+        progress: Progress | None = None,
+        flavour: str = "cloud",
+    ):
+        self.flavour = flavour
         self.snapshot = Snapshot.load(seed or sample_portfolio_path())
         self.out_dir = Path(out_dir)
         self.work_dir = self.out_dir / "work"
@@ -146,12 +158,14 @@ class DemoSession:
         token = secrets.token_urlsafe(24)
         try:
             self.sandbox = self._stack.enter_context(
-                SandboxServer(self.snapshot, flavour="cloud", auth=(DEMO_EMAIL, token))
+                SandboxServer(self.snapshot, flavour=self.flavour, auth=(DEMO_EMAIL, token))
             )
             self._fresh_work_dir()
             config_path = self.work_dir / "pmo-gates.yaml"
             with config_path.open("w", encoding="utf-8") as handle:
-                YAML().dump(demo_config(self.snapshot, self.sandbox.url, self.work_dir, self.out_dir), handle)
+                YAML().dump(
+                    demo_config(self.snapshot, self.sandbox.url, self.work_dir, self.out_dir, self.flavour), handle
+                )
             self.settings = load_settings(config_path)
             self._stack.enter_context(_env_var(TOKEN_ENV, token))
             self.prefect_api = self._stack.enter_context(quiet_prefect())
@@ -233,7 +247,7 @@ class DemoSession:
         assert self.sandbox is not None and self.settings is not None
         label = self.settings.actions.label
         ours = [i["key"] for i in self.sandbox.state.issues() if label in (i.get("fields", {}).get("labels") or [])]
-        return {"requests": len(self.sandbox.requests), "our_tickets": sorted(ours)}
+        return {"requests": len(self.sandbox.requests), "our_tickets": sorted(ours), "flavour": self.flavour}
 
 
 def combine_actions(by_flow: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -255,6 +269,8 @@ def combine_actions(by_flow: dict[str, dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def run_demo(seed: Path | None = None, out_dir: Path = DEFAULT_OUT, progress: Progress | None = None) -> DemoResult:
-    with DemoSession(seed, out_dir, progress) as session:
+def run_demo(
+    seed: Path | None = None, out_dir: Path = DEFAULT_OUT, progress: Progress | None = None, flavour: str = "cloud"
+) -> DemoResult:
+    with DemoSession(seed, out_dir, progress, flavour=flavour) as session:
         return session.run()

@@ -238,6 +238,9 @@ def test_data_center_flavour_and_no_token_anywhere(store, tmp_path, caplog):
         run(w, TODAY, review=True, **{w.projects[0]: {"has_charter": False}})
         (ticket,) = w.our_tickets()
         assert isinstance(ticket["fields"]["description"], str)
+        # Data Center takes {"name": login}: the ticket went to a person known by that login, not by a key.
+        assignee = ticket["fields"]["assignee"]
+        assert assignee and w.sandbox.state.site.user_by_name(assignee["name"]) is not None
         dump = json.dumps(
             [w.sandbox.state.issues(), [w.sandbox.state.comments(k) for k in w.anchors.values()]], default=str
         )

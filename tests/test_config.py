@@ -49,9 +49,19 @@ def test_a_url_with_credentials_is_refused_without_echoing_them() -> None:
 
 
 def test_adf_needs_cloud() -> None:
-    with pytest.raises(ConfigError, match=r"jira: markup: adf needs Jira Cloud"):
+    with pytest.raises(ConfigError, match=r"jira.markup: adf needs Jira Cloud"):
         parse_settings(GOOD.replace("  auth:", "  flavour: dc\n  markup: adf\n  auth:"), "c.yaml")
-    assert parse_settings(GOOD.replace("  auth:", "  markup: adf\n  auth:"), "c.yaml").jira.markup == "adf"
+    cloud = GOOD.replace("  auth:", "  flavour: cloud\n  markup: adf\n  auth:")
+    assert parse_settings(cloud, "c.yaml").jira.markup == "adf"
+
+
+def test_adf_with_flavour_auto_is_refused_at_load_with_file_and_line() -> None:
+    # auto could detect a Data Center, which has no REST v3: the ADF writes would all fail at run time.
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(GOOD.replace("  auth:", "  markup: adf\n  auth:"), "c.yaml")
+    (line,) = str(caught.value).splitlines()
+    assert line.startswith("c.yaml:3: jira.markup: adf needs Jira Cloud")
+    assert "flavour: cloud" in line
 
 
 def test_facts_section_reaches_the_fact_parameters() -> None:

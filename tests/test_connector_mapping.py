@@ -14,6 +14,7 @@ from pmo_gates.connectors.mapping import (
     changelog_truncated,
     map_issue,
     parse_sprint,
+    person_id,
     worklogs_truncated,
 )
 
@@ -284,7 +285,10 @@ def test_data_center_epic_link_and_user_names():
     dc_user = {"name": "ada", "key": "JIRAUSER1", "displayName": "Ada"}
     raw = _issue(parent=None, customfield_10014="CPR-2", assignee=dc_user)
     m = _map(raw)
-    assert m.issue["parent_key"] == "CPR-2" and m.issue["assignee_id"] == "JIRAUSER1"
+    # Keyed by the login, which Data Center's writes ({"name": ...}) and mentions ([~ada]) take; not the key.
+    assert m.issue["parent_key"] == "CPR-2" and m.issue["assignee_id"] == "ada"
+    assert person_id({"key": "JIRAUSER1", "displayName": "Ada"}) == "JIRAUSER1"
+    assert person_id({"accountId": "5b10", "name": "ada", "key": "JIRAUSER1"}) == "5b10"
 
 
 def test_explicit_histories_and_worklogs_replace_truncated_embedded_ones():

@@ -167,3 +167,21 @@ def test_summary_shows_causes_evidence_remedies_and_where_jira_was_written() -> 
     assert "dependency_blocked 60% (confidence 100%): 3 items wait on OTHER-1 [In Progress] [LATE-0, LATE-1" in text
     assert "(+2 more)" in text and "-> Escalate blocking dependencies: Raise OTHER-1 this week." in text
     assert "Tickets created: LATE-9" in text and "Issues commented on (anchor issues and tickets): LATE-1" in text
+
+
+@pytest.mark.prefect
+def test_demo_runs_on_the_data_center_flavour_with_the_same_shape(prefect_api: str, tmp_path: Path) -> None:
+    from pmo_gates.cli import app
+
+    seed = tmp_path / "small.json"
+    snapshot = generate_portfolio(projects=2, issues_per_project=8, seed=5, today=datetime(2026, 11, 2).date())
+    snapshot.dump(seed)
+    args = ["demo", "--seed", str(seed), "--json", "--out", str(tmp_path / "out"), "--flavour", "dc"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert {"sync", "reviews", "rca", "actions", "reports"} <= set(data)
+    assert sorted(r["project"] for r in data["reviews"]) == sorted(p.key for p in snapshot.projects)
+    assert data["sync"]["issues"] == len(snapshot.issues)
+    assert data["actions"]["failed"] == [] and data["actions"]["tickets_created"]
+    assert data["sandbox"]["flavour"] == "dc"

@@ -28,9 +28,11 @@ def seen(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int, str]]:
 
     def wait(self: SandboxServer) -> None:
         url = f"{self.url}/rest/api/2/serverInfo"
-        anonymous = requests.get(url, timeout=5).status_code
-        with_token = requests.get(url, auth=("pmo@example.com", "s3cret"), timeout=5).status_code
-        calls.append((anonymous, with_token, requests.get(url, timeout=5).text if anonymous == 200 else ""))
+        # serverInfo answers anyone (as Jira's does); /myself shows whether credentials are required.
+        myself = f"{self.url}/rest/api/2/myself"
+        anonymous = requests.get(myself, timeout=5).status_code
+        with_token = requests.get(myself, auth=("pmo@example.com", "s3cret"), timeout=5).status_code
+        calls.append((anonymous, with_token, requests.get(url, timeout=5).text))
         self.stop()
 
     monkeypatch.setattr(SandboxServer, "wait", wait)

@@ -102,6 +102,9 @@ def register(app: typer.Typer) -> None:
         seed: Path | None = typer.Option(None, "--seed", help="Snapshot file (default: the sample portfolio)."),
         as_json: bool = typer.Option(False, "--json", help="Print one JSON object: sync, reviews, rca, actions..."),
         out: Path = typer.Option(DEFAULT_OUT, "--out", help="Folder for the reports (and the demo's work files)."),
+        flavour: str = typer.Option(
+            "cloud", "--flavour", help="The sandbox Jira to run against: cloud or dc (Data Center, REST v2 only)."
+        ),
     ) -> None:
         """Run sync, gate reviews, root-cause analysis, corrective actions and reports on a sandbox Jira."""
         from pmo_gates.demo import DemoError, run_demo
@@ -113,8 +116,11 @@ def register(app: typer.Typer) -> None:
             if not as_json:
                 err.print(f"[cyan]>[/cyan] {message}", highlight=False)
 
+        if flavour not in ("cloud", "dc"):
+            err.print(f"[red]--flavour: {flavour!r} is not a Jira flavour; use cloud or dc[/red]", highlight=False)
+            raise typer.Exit(2)
         try:
-            result = run_demo(seed, out, progress)
+            result = run_demo(seed, out, progress, flavour=flavour)
         except SnapshotError as exc:
             err.print(f"[red]--seed: {exc}[/red]", highlight=False)
             raise typer.Exit(2) from None

@@ -20,6 +20,8 @@ What is checked and what is deliberately let through (each is how real Jira beha
   sends nothing there, e.g. 201 from ``POST /issueLink``, 200/201 from ``PUT .../properties/{key}``).
 - 401, 429 and 5xx may come from any endpoint (auth, rate limiter, outages) although the spec lists them for
   few operations: an undocumented one of these statuses is not a violation (a documented one is checked).
+- An explicit ``null`` on a side of a changelog item (``from``, ``fromString``, ``to``, ``toString``): the
+  spec types them as strings, Jira sends null for an empty side (a field set for the first time, cleared).
 - Paths outside ``/rest/api/{2,3}/`` are not Jira's REST API and are skipped: the sandbox's own
   ``/_sandbox/...`` admin API, ``/rest/agile/...``. Endpoints the spec does not list at all are reported.
   The sandbox itself exempts by name the answers that are deliberate deviations of a flavour (Cloud's
@@ -235,7 +237,7 @@ class JiraContract:
                 found.append(f"{label}: {where}: {_shorten(str(error.__cause__ or error))}")
                 continue
             for schema_error in schema_errors:
-                if v2 and _is_document_string(schema_error):
+                if (v2 and _is_document_string(schema_error)) or _is_changelog_null(schema_error):
                     continue
                 path = getattr(schema_error, "json_path", "$")
                 message = getattr(schema_error, "message", str(schema_error))
@@ -255,6 +257,17 @@ def _is_document_string(schema_error: Any) -> bool:
     schema = getattr(schema_error, "schema", None)
     description = str(schema.get("description", "")) if isinstance(schema, Mapping) else ""
     return isinstance(getattr(schema_error, "instance", None), str) and "Document Format" in description
+
+
+_CHANGE_SIDES = frozenset({"from", "fromString", "to", "toString"})
+
+
+def _is_changelog_null(schema_error: Any) -> bool:
+    """An explicit null on a side of a changelog item: the spec says string, Jira sends null for an empty side."""
+    if getattr(schema_error, "instance", 0) is not None:
+        return False
+    path = list(getattr(schema_error, "absolute_path", []) or [])
+    return len(path) >= 2 and path[-1] in _CHANGE_SIDES and "items" in path
 
 
 def _as_bytes(body: Any) -> bytes | None:

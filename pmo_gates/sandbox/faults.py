@@ -15,6 +15,10 @@ Examples::
     sb.faults.add(FaultRule(method="POST", path=r"/issue$", status=503))       # every create fails
     sb.faults.add(FaultRule(delay=0.5, delay_max=2.0, count=10))               # slow responses
     sb.faults.add(FaultRule(method="POST", path=r"/comment$", after=True, drop=True))  # acted, answer lost
+    sb.faults.add(FaultRule(status=503, raw_body="<html>...</html>", content_type="text/html"))  # a proxy page
+
+Every injected 429 carries an integer ``Retry-After`` (1 unless ``retry_after`` says otherwise; a fraction
+is rounded up, 0 stays 0 as Data Center sometimes sends it).
 
 Rules are also managed over HTTP under ``/_sandbox/faults`` (see ``admin.py``).
 """
@@ -22,6 +26,7 @@ Rules are also managed over HTTP under ``/_sandbox/faults`` (see ``admin.py``).
 from __future__ import annotations
 
 import itertools
+import math
 import random
 import re
 import threading
@@ -44,6 +49,11 @@ class FaultRule(BaseModel):
     status: int | None = Field(default=None, ge=400, le=599, description="answer this status instead")
     retry_after: float | None = Field(default=None, ge=0, description="Retry-After header, seconds")
     body: dict[str, Any] | None = Field(default=None, description="response body; Jira's error shape by default")
+    raw_body: str | None = Field(
+        default=None,
+        description="a non-JSON body sent as is (an HTML or plain-text page from Jira or its proxy; '' for none)",
+    )
+    content_type: str = Field(default="text/plain;charset=UTF-8", description="Content-Type of raw_body")
     headers: dict[str, str] = Field(default_factory=dict, description="extra response headers")
     delay: float = Field(default=0.0, ge=0, description="seconds to wait before answering")
     delay_max: float | None = Field(default=None, ge=0, description="wait a random time in [delay, delay_max]")
@@ -116,6 +126,8 @@ class FaultAction(BaseModel):
     status: int | None
     headers: dict[str, str]
     body: dict[str, Any] | None
+    raw_body: str | None = None
+    content_type: str = "text/plain;charset=UTF-8"
 
 
 class _ActiveRule:
@@ -211,6 +223,8 @@ class FaultSet:
             status=rule.status,
             headers={**self._status_headers(rule), **rule.headers},
             body=rule.body if rule.body is not None else _error_body(rule.status),
+            raw_body=rule.raw_body,
+            content_type=rule.content_type,
         )
 
     def _status_headers(self, rule: FaultRule) -> dict[str, str]:
@@ -218,7 +232,9 @@ class FaultSet:
         if rule.retry_after is not None:
             headers["Retry-After"] = _seconds(rule.retry_after)
         if rule.status == 429:
-            wait = rule.retry_after or 1
+            # Jira's limiter always says when to come back, in whole seconds (0 happens on Data Center).
+            wait = 1 if rule.retry_after is None else math.ceil(rule.retry_after)
+            headers.setdefault("Retry-After", str(wait))
             if self.flavour == "cloud":
                 reset = datetime.now(UTC) + timedelta(seconds=wait)
                 headers.update(
@@ -243,7 +259,8 @@ class FaultSet:
 
 
 def _seconds(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
+    """Retry-After is delta-seconds, a whole number (RFC 9110): a fraction is rounded up."""
+    return str(math.ceil(value))
 
 
 def _error_body(status: int | None) -> dict[str, Any] | None:

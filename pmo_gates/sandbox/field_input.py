@@ -207,7 +207,7 @@ class FieldWriter:
             return None
         if self.api_version == "2" and not isinstance(raw, str):
             self.errors[name] = "Operation value must be a string"
-        elif self.api_version == "3" and adf.validate_document(raw):
+        elif self.api_version == "3" and not adf.is_adf(raw):  # Cloud's v3 takes no plain strings here
             self.errors[name] = "Operation value must be an Atlassian Document (see the Atlassian Document Format)"
         elif len(adf.adf_to_text(raw) if adf.is_adf(raw) else raw) > TEXT_LIMIT:
             self.errors[name] = (
@@ -240,10 +240,14 @@ class FieldWriter:
         if not isinstance(raw, dict):
             self.errors[name] = 'Specify the user as an object, e.g. {"accountId": "..."}.'
             return None
-        if raw.get("accountId") is not None:
+        if self.flavour == "dc":
+            # Data Center knows users by login name only: not by accountId (Cloud's), nor by user key.
+            if raw.get("name") is None:
+                self.errors[name] = 'Specify the user by login name, e.g. {"name": "jdoe"} (Data Center).'
+                return None
+            user = self.state.site.user_by_name(str(raw["name"]))
+        elif raw.get("accountId") is not None:
             user = self.state.site.user(str(raw["accountId"]))
-        elif self.flavour == "dc":
-            user = self.state.site.user(str(raw["name"]))
         else:
             self.errors[name] = "Specify a valid value for the user: use accountId (usernames are not supported)."
             return None

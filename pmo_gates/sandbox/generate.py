@@ -64,6 +64,7 @@ def generate_portfolio(
     profiles: Sequence[ProjectProfile] | None = None,
     base_url: str = catalog.DEFAULT_BASE_URL,
     compact: bool = False,
+    heavy_issues: int = 0,
 ) -> Snapshot:
     """A portfolio of ``projects`` Jira projects with about ``issues_per_project`` issues each (+-15%).
 
@@ -71,7 +72,9 @@ def generate_portfolio(
     ``people`` sizes the shared pool (default: 2.5 per project, at least 8); ``profiles`` fixes each
     project's phase and traits (default: ``default_profiles``: the sample's mix, then random). ``compact``
     leaves out what Jira adds for display (``self`` links of embedded objects, icons, empty comment and
-    worklog pages): about half the size, for benchmark portfolios.
+    worklog pages): about half the size, for benchmark portfolios. ``heavy_issues`` gives that many work
+    items a long life (100+ changelog histories and 20+ worklogs, more than Jira embeds in a search or an
+    issue), so the changelog bulk fetch and worklog paging paths get exercised; other issues are unchanged.
     """
     if projects < 1 or issues_per_project < 3:
         raise ValueError("need at least 1 project and 3 issues per project")
@@ -86,6 +89,7 @@ def generate_portfolio(
         for index, profile in enumerate(chosen):
             builder.add_project(index, profile, issues_per_project)
         builder.link_blockers()
+        builder.make_heavy(heavy_issues, random.Random(seed + 1))
         return builder.snapshot()
 
 
@@ -99,6 +103,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--today", type=date.fromisoformat, default=SAMPLE_TODAY, help="export date, yyyy-mm-dd")
     parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--heavy-issues", type=int, default=0, help="issues with 100+ histories and 20+ worklogs (paging paths)"
+    )
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--compact", dest="compact", action="store_true", default=None, help="leave out display data")
     size.add_argument("--full", dest="compact", action="store_false", help="keep display data at any size")
@@ -118,6 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             seed=args.seed,
             today=args.today,
             compact=args.compact if args.compact is not None else big,
+            heavy_issues=args.heavy_issues,
         )
     snap.dump(out)
     seconds = time.perf_counter() - began

@@ -1,7 +1,7 @@
 """Changelog items for field changes, in the shape Jira records them (``from``/``fromString``/...).
 
-Jira keeps ids in ``from``/``to`` and display text in ``fromString``/``toString``; empty sides are left out
-(the published contract types them as non-nullable strings).
+Jira keeps ids in ``from``/``to`` and display text in ``fromString``/``toString``, and sends an empty side
+as an explicit ``null`` (the published contract types them as strings; real payloads carry the nulls).
 """
 
 from __future__ import annotations
@@ -22,9 +22,7 @@ def change_item(field_id: str, old: Any, new: Any, definition: dict[str, Any] | 
     item: dict[str, Any] = {"field": name, "fieldtype": "custom" if custom else "jira", "fieldId": field_id}
     from_id, from_text = describe(field_id, old)
     to_id, to_text = describe(field_id, new)
-    for key, value in (("from", from_id), ("fromString", from_text), ("to", to_id), ("toString", to_text)):
-        if value is not None:
-            item[key] = value
+    item.update({"from": from_id, "fromString": from_text, "to": to_id, "toString": to_text})
     return item
 
 

@@ -722,6 +722,39 @@ class PortfolioBuilder:
         if stamp > issue["fields"]["updated"]:
             issue["fields"]["updated"] = stamp
 
+    def make_heavy(self, count: int, rng: random.Random) -> None:
+        """Give ``count`` work items 100-140 histories (due-date and label churn) and 21-30 worklogs."""
+        work = [i for i in self.issues if i["fields"]["issuetype"]["name"] in _WORK_KINDS]
+        for issue in rng.sample(work, min(count, len(work))):
+            f = issue["fields"]
+            created = int(datetime.fromisoformat(f["created"].replace("+0000", "+00:00")).timestamp())
+            end = max(created + DAY, self.now - 6 * HOUR)
+            who = f["assignee"] or f["reporter"]
+            times = sorted(self.between(created, end) for _ in range(rng.randint(100, 140)))
+            for n, when in enumerate(times):
+                before = list(f.get("labels") or [])
+                after = [*before, f"churn-{n}"] if n % 2 == 0 else [lbl for lbl in before if lbl != f"churn-{n - 1}"]
+                item = _item("labels", "jira", "labels", None, " ".join(before), None, " ".join(after))
+                f["labels"] = after
+                self._history(issue, when, who, [item])
+            logs = (f.get("worklog") or {}).get("worklogs") or []
+            for started in sorted(self.between(created, end) for _ in range(rng.randint(21, 30))):
+                stamp = self.stamp(started)
+                logs.append(
+                    {
+                        "id": self._next_item(),
+                        "issueId": issue["id"],
+                        "author": who,
+                        "started": stamp,
+                        "timeSpent": "1h",
+                        "timeSpentSeconds": HOUR,
+                    }
+                )
+                self._touch(issue, stamp)
+            logs.sort(key=lambda w: w["started"])
+            f["worklog"] = {"startAt": 0, "maxResults": 20, "total": len(logs), "worklogs": logs}
+            f["timespent"] = sum(w["timeSpentSeconds"] for w in logs)
+
     def _next_item(self) -> str:
         self.next_item_id += 1
         return str(self.next_item_id - 1)
@@ -762,9 +795,13 @@ def _item(
     to: str | None,
     to_string: str | None,
 ) -> dict[str, Any]:
-    # Absent rather than null: the published contract types these as non-nullable strings.
-    item = {"field": field_name, "fieldtype": fieldtype, "fieldId": field_id}
-    for name, value in (("from", from_), ("fromString", from_string), ("to", to), ("toString", to_string)):
-        if value is not None:
-            item[name] = value
-    return item
+    # Explicit nulls, as Jira sends an empty side (the published contract says string; payloads say null).
+    return {
+        "field": field_name,
+        "fieldtype": fieldtype,
+        "fieldId": field_id,
+        "from": from_,
+        "fromString": from_string,
+        "to": to,
+        "toString": to_string,
+    }

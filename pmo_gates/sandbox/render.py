@@ -16,6 +16,7 @@ from pmo_gates.sandbox import adf, catalog
 if TYPE_CHECKING:
     from pmo_gates.sandbox.state import SandboxState
 
+EMBEDDED_WORKLOGS = 20
 ISSUE_EXPAND = "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations"
 _CHANGE_KEYS = (
     "field",
@@ -141,7 +142,15 @@ class IssueRenderer:
         if field_id == "comment":
             return {**value, "comments": [self.comment(c) for c in value.get("comments") or []]}
         if field_id == "worklog":
-            return {**value, "worklogs": [self.worklog(w) for w in value.get("worklogs") or []]}
+            # Jira embeds the first 20 worklogs with the real total; the rest are read from /worklog.
+            every = value.get("worklogs") or []
+            shown = every[:EMBEDDED_WORKLOGS]
+            return {
+                **value,
+                "maxResults": max(len(shown), min(int(value.get("maxResults") or 0), EMBEDDED_WORKLOGS)),
+                "total": max(len(every), int(value.get("total") or 0)),
+                "worklogs": [self.worklog(w) for w in shown],
+            }
         if field_id == "issuelinks":
             return [self._fresh_link(link) for link in value]
         if field_id == "parent":
@@ -178,6 +187,6 @@ class IssueRenderer:
 
 
 def history_entry(history: dict[str, Any]) -> dict[str, Any]:
-    """A changelog history as served: items without null sides (the contract has no nulls there)."""
-    items = [{k: item[k] for k in _CHANGE_KEYS if item.get(k) is not None} for item in history.get("items") or []]
+    """A changelog history as served: the items' known keys, explicit nulls kept as Jira sends them."""
+    items = [{k: item[k] for k in _CHANGE_KEYS if k in item} for item in history.get("items") or []]
     return {**history, "items": items}

@@ -58,7 +58,7 @@ class SearchEngine:
             keys, ids = self._ordered(query, cache_key)
             start = 0 if after is None else bisect.bisect_right(keys, query.sort_key(after[0], after[1]))
             chosen = ids[start : start + limit]
-            return SearchPage([self.state.by_id(i) for i in chosen], start + limit < len(ids))  # type: ignore[misc]
+            return SearchPage([self.state.searchable(i) for i in chosen], start + limit < len(ids))  # type: ignore[misc]
 
     def window(
         self, query: CompiledQuery, cache_key: str, *, start: int, limit: int
@@ -66,7 +66,7 @@ class SearchEngine:
         """Offset paging (Data Center's startAt): the issues in [start, start+limit) and the total."""
         with self.state.lock:
             _, ids = self._ordered(query, cache_key)
-            return [self.state.by_id(i) for i in ids[start : start + limit]], len(ids)  # type: ignore[misc]
+            return [self.state.searchable(i) for i in ids[start : start + limit]], len(ids)  # type: ignore[misc]
 
     def count(self, query: CompiledQuery, cache_key: str) -> int:
         with self.state.lock:
@@ -85,17 +85,20 @@ class SearchEngine:
 
     def _ordered(self, query: CompiledQuery, cache_key: str) -> tuple[list[tuple[Any, ...]], list[int]]:
         key = (cache_key, self.state.version)
-        cached = self._cache.get(key)
+        lagging = self.state.index_pending()  # the index changes with time alone: no caching meanwhile
+        cached = None if lagging else self._cache.get(key)
         if cached is not None:
             self._cache.move_to_end(key)
             return cached
         rows = []
         for issue_id in self._candidates(query):
-            issue = self.state.by_id(issue_id)
+            issue = self.state.searchable(issue_id)
             if issue is not None and query.matches(issue):
                 rows.append((query.sort_key(query.sort_values(issue), issue_id), issue_id))
         rows.sort(key=lambda row: row[0])
         result = ([r[0] for r in rows], [r[1] for r in rows])
+        if lagging:
+            return result
         self._cache[key] = result
         while len(self._cache) > _CACHE_SIZE:
             self._cache.popitem(last=False)
@@ -128,7 +131,7 @@ class SearchEngine:
             stamp, issue_id = index[position]
             if floor is not None and stamp < floor:
                 break  # descending walk: everything further is older than the query allows
-            issue = self.state.by_id(issue_id)
+            issue = self.state.searchable(issue_id)
             if issue is not None and query.matches(issue):
                 if len(found) == limit:
                     return SearchPage(found, True)

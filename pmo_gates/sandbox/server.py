@@ -38,6 +38,7 @@ from urllib.parse import parse_qs, urlsplit
 from pmo_gates.sandbox.admin import PREFIX as ADMIN_PREFIX
 from pmo_gates.sandbox.admin import handle_admin
 from pmo_gates.sandbox.api import ApiContext, Call, JiraError, Reply, SandboxLimits, build_router
+from pmo_gates.sandbox.dc_view import as_data_center
 from pmo_gates.sandbox.faults import FaultSet
 from pmo_gates.sandbox.field_input import FieldErrors
 from pmo_gates.sandbox.request_log import RequestLog, RequestRecord
@@ -50,6 +51,7 @@ if TYPE_CHECKING:  # openapi-core is only needed when validating
 log = logging.getLogger(__name__)
 
 _API_PATH = re.compile(r"^/rest/api/(2|3|latest)(/.*)$")
+_ANONYMOUS = re.compile(r"^/rest/api/(2|3|latest)/serverInfo/?$")
 _UNAUTHORIZED = "You are not authenticated. Authentication required to perform this operation."
 
 
@@ -68,6 +70,7 @@ class SandboxServer:
         validate: JiraContract | None = None,
         limits: SandboxLimits | None = None,
         fault_seed: int = 0,
+        index_lag: float = 0.0,
     ) -> None:
         if not _is_loopback(host):
             raise ValueError(f"the sandbox only listens on loopback addresses, not {host!r}")
@@ -80,6 +83,7 @@ class SandboxServer:
         self._port = port
         self._auth = auth
         self.state = SandboxState(snapshot, flavour=flavour, clock=clock, actor_email=auth[0] if auth else None)
+        self.state.index_lag = index_lag  # seconds before a write shows in JQL search (GET /issue: at once)
         self.faults = FaultSet(flavour=flavour, seed=fault_seed)
         self.requests = RequestLog()
         self.contract = validate
@@ -174,6 +178,8 @@ class SandboxServer:
         if not found:
             return Reply(404, {"errorMessages": [f"null for uri: {path}"], "errors": {}}), "2"
         version = "2" if found.group(1) == "latest" else found.group(1)
+        if version == "3" and self.flavour == "dc":  # Data Center has no REST v3 (and no ADF)
+            return Reply(404, {"errorMessages": [f"null for uri: {path}"], "errors": {}}, contract_exempt=True), "2"
         body, parse_error = None, None
         if raw.strip():
             try:
@@ -183,7 +189,10 @@ class SandboxServer:
         try:
             handler, params = self.router.resolve(method, found.group(2), self.flavour)
             call = Call(self.api, method, found.group(2), version, query, body, raw, params, parse_error)
-            return handler(call), version
+            reply = handler(call)
+            if self.flavour == "dc" and reply.body is not None:
+                reply.body = as_data_center(reply.body, self.state.site)
+            return reply, version
         except JiraError as exc:
             return exc.reply(), version
         except IssueNotFound:
@@ -346,6 +355,10 @@ class _Handler(BaseHTTPRequestHandler):
             if fault.drop:
                 return None, "2"
             if fault.status is not None:
+                if fault.raw_body is not None:
+                    raw_reply = Reply(fault.status, None, dict(fault.headers), contract_exempt=True)
+                    raw_reply.raw, raw_reply.content_type = fault.raw_body, fault.content_type
+                    return raw_reply, "2"
                 return Reply(fault.status, fault.body, dict(fault.headers), contract_exempt=True), "2"
         if acted is not None:
             return acted
@@ -354,7 +367,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer_unfaulted(
         self, sb: SandboxServer, method: str, path: str, query: dict[str, list[str]], raw: bytes
     ) -> tuple[Reply | None, str]:
-        if not sb.authorized(self.headers.get("Authorization")):
+        if not sb.authorized(self.headers.get("Authorization")) and not _anonymous_allowed(method, path):
             headers = {"WWW-Authenticate": 'Basic realm="pmo-gates sandbox"'}
             return Reply(401, {"errorMessages": [_UNAUTHORIZED], "errors": {}}, headers), "2"
         return sb.dispatch(method, path, query, raw)
@@ -363,6 +376,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._write(reply, self._encode(reply, version))
 
     def _encode(self, reply: Reply, version: str | None) -> bytes:
+        if reply.raw is not None:
+            return reply.raw.encode("utf-8")
         if reply.body is None:
             return b""
         text = json.dumps(reply.body, ensure_ascii=False, separators=(",", ":"))
@@ -373,7 +388,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _write(self, reply: Reply, data: bytes) -> None:
         self.send_response(reply.status)
         if data:
-            self.send_header("Content-Type", "application/json;charset=UTF-8")
+            self.send_header("Content-Type", reply.content_type)
         self.send_header("Content-Length", str(len(data)))
         for name, value in reply.headers.items():
             self.send_header(name, value)
@@ -385,6 +400,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
+
+
+def _anonymous_allowed(method: str, path: str) -> bool:
+    """What Jira answers without credentials: ``GET /serverInfo`` (clients probe it before logging in)."""
+    return method == "GET" and _ANONYMOUS.match(path) is not None
 
 
 def _safely(check: Callable[[], list[str]]) -> list[str]:

@@ -39,10 +39,17 @@ class SiteCatalog:
         self.users = [u.model_dump(by_alias=True, exclude_unset=True) for u in snapshot.users]
         self.actor = self._find_or_add_actor(actor_email)
         self._user_by_ref: dict[str, dict[str, Any]] = {}
-        for user in self.users:
-            for ref in (user.get("accountId"), user.get("name"), user.get("key")):
+        self._user_by_name: dict[str, dict[str, Any]] = {}
+        # Data Center user keys: since Jira 8.x a new user's key is JIRAUSER<n>, never its login name.
+        self._dc_keys: dict[int, str] = {}
+        for number, user in enumerate(self.users):
+            key = user.get("key")
+            self._dc_keys[id(user)] = str(key) if key and key != user.get("name") else f"JIRAUSER{10000 + number}"
+            for ref in (user.get("accountId"), user.get("name"), user.get("key"), self._dc_keys[id(user)]):
                 if ref:
                     self._user_by_ref.setdefault(str(ref), user)
+            if user.get("name"):
+                self._user_by_name.setdefault(str(user["name"]).lower(), user)
         self.link_types = [t.model_dump(by_alias=True, exclude_unset=True) for t in snapshot.issue_link_types]
         self.link_types = self.link_types or [catalog.link_type_object(n, base_url) for n in catalog.LINK_TYPES]
         self._options: dict[str, dict[str, dict[str, Any]]] = {}
@@ -120,6 +127,14 @@ class SiteCatalog:
         """A user by accountId, login name or key."""
         return self._user_by_ref.get(ref)
 
+    def user_by_name(self, login: str) -> dict[str, Any] | None:
+        """A user by Data Center login name (case-insensitive, as DC compares them); never by key or accountId."""
+        return self._user_by_name.get(login.lower())
+
+    def dc_key(self, user: dict[str, Any]) -> str:
+        """The user's Data Center key (``JIRAUSER12345``), which is not their login name."""
+        return self._dc_keys.get(id(user)) or str(user.get("key") or user.get("name") or user.get("accountId"))
+
     def field_def(self, field_id: str) -> dict[str, Any] | None:
         return self._field_by_id.get(field_id)
 
@@ -196,11 +211,26 @@ class SiteCatalog:
         else:
             name = user.get("name") or user.get("accountId")
             ref["self"] = f"{self.base_url}/rest/api/2/user?username={name}"
-            ref.update(name=name, key=user.get("key") or name)
+            ref.update(name=name, key=self.dc_key(user))
             if user.get("accountId"):
                 ref["accountId"] = user["accountId"]
             if user.get("emailAddress"):
                 ref["emailAddress"] = user["emailAddress"]
+        ref.update(displayName=user.get("displayName", ""), active=bool(user.get("active", True)))
+        if user.get("timeZone"):
+            ref["timeZone"] = user["timeZone"]
+        return ref
+
+    def dc_user_ref(self, user: dict[str, Any]) -> dict[str, Any]:
+        """A user as Data Center serves one: login name and key, no accountId."""
+        name = user.get("name") or user.get("accountId")
+        ref: dict[str, Any] = {
+            "self": f"{self.base_url}/rest/api/2/user?username={name}",
+            "name": name,
+            "key": self.dc_key(user),
+        }
+        if user.get("emailAddress"):
+            ref["emailAddress"] = user["emailAddress"]
         ref.update(displayName=user.get("displayName", ""), active=bool(user.get("active", True)))
         if user.get("timeZone"):
             ref["timeZone"] = user["timeZone"]

@@ -23,6 +23,7 @@ from __future__ import annotations
 import bisect
 import json
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -73,6 +74,10 @@ class SandboxState:
         self.lock = threading.RLock()
         self.base_url = snapshot.base_url or catalog.DEFAULT_BASE_URL
         self.version = 0
+        # Search index lag (seconds): Cloud's JQL index trails writes, GET /issue does not. 0 = never stale.
+        self.index_lag = 0.0
+        self.index_clock: Callable[[], float] = time.monotonic
+        self._stale: dict[int, tuple[float, dict[str, Any] | None]] = {}
         self.search = SearchEngine(self)
         self.reset()
 
@@ -88,6 +93,7 @@ class SandboxState:
             self._project_ids: dict[str, dict[int, None]] = {p.key: {} for p in snap.projects}
             self._properties: dict[int, dict[str, Any]] = {}
             self._links: dict[str, tuple[int, int, dict[str, Any]]] = {}
+            self._stale = {}
             updated: list[tuple[float, int]] = []
             numbers: dict[str, int] = {}
             for issue in snap.issues:
@@ -323,6 +329,7 @@ class SandboxState:
                 "changelog": {"startAt": 0, "maxResults": 0, "total": 0, "histories": []},
             }
             self._issues[issue_id] = issue
+            self._lag_index(issue_id, None)
             self._ids_by_key[issue["key"]] = issue_id
             self._project_ids.setdefault(project_key, {})[issue_id] = None
             bisect.insort(self._updated, (parse_datetime(stamp).timestamp(), issue_id))
@@ -460,8 +467,34 @@ class SandboxState:
         if position < len(self._updated) and self._updated[position] == old_entry:
             del self._updated[position]
         bisect.insort(self._updated, (parse_datetime(new["fields"]["updated"]).timestamp(), issue_id))
+        self._lag_index(issue_id, old)
         self._issues[issue_id] = new
         self.version += 1
+
+    # -- the search index's view (index lag) ------------------------------------------------------------
+
+    def _lag_index(self, issue_id: int, indexed: dict[str, Any] | None) -> None:
+        """Search keeps seeing ``indexed`` (None: nothing) until ``index_lag`` seconds after this write."""
+        if self.index_lag <= 0:
+            return
+        now = self.index_clock()
+        pending = self._stale.get(issue_id)
+        still_old = pending[1] if pending is not None and pending[0] > now else indexed
+        self._stale[issue_id] = (now + self.index_lag, still_old)
+
+    def searchable(self, issue_id: int) -> dict[str, Any] | None:
+        """The issue as JQL search sees it: the version the index holds (None while a new issue is unindexed)."""
+        pending = self._stale.get(issue_id)
+        if pending is not None:
+            if pending[0] > self.index_clock():
+                return pending[1]
+            del self._stale[issue_id]
+        return self._issues.get(issue_id)
+
+    def index_pending(self) -> bool:
+        """Whether some write is not yet visible to search (search results must not be cached then)."""
+        now = self.index_clock()
+        return any(visible_at > now for visible_at, _ in self._stale.values())
 
     def delete_issue(self, key: str) -> None:
         """``DELETE /issue/{key}``: the issue, its links on other issues and its properties go."""

@@ -12,6 +12,7 @@ from pmo_gates.sandbox.api import (
     permissions,
     properties,
     search,
+    users,
 )
 from pmo_gates.sandbox.api.core import ApiContext, Call, JiraError, Reply, Router, SandboxLimits
 
@@ -20,6 +21,6 @@ __all__ = ["ApiContext", "Call", "JiraError", "Reply", "Router", "SandboxLimits"
 
 def build_router() -> Router:
     router = Router()
-    for module in (meta, search, issues, history, comments, properties, links, permissions, field_admin):
+    for module in (meta, search, issues, history, comments, properties, links, permissions, field_admin, users):
         module.register(router)
     return router

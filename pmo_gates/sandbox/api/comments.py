@@ -19,6 +19,8 @@ def _body(call: Call) -> Any:
         raise JiraError(400, errors={"comment": "Comment body can not be empty!"})
     if call.api_version == "2" and not isinstance(body, str):
         raise JiraError(400, errors={"comment": "Comment body must be a string (wiki markup) in REST API v2."})
+    if call.api_version == "3" and not adf.is_adf(body):
+        raise JiraError(400, errors={"comment": "Comment body is not valid!"})  # Cloud's words for a v3 string
     problem = adf.validate_document(body)
     if problem:
         raise JiraError(400, errors={"comment": problem})

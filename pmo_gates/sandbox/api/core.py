@@ -74,6 +74,9 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     # A deliberate flavour deviation from the Cloud spec (e.g. 410 for Cloud's removed /search).
     contract_exempt: bool = False
+    # A body sent as is instead of JSON (the HTML or text error pages of Jira and its proxies); "" for none.
+    raw: str | None = None
+    content_type: str = "application/json;charset=UTF-8"
 
 
 @dataclass

@@ -144,7 +144,7 @@ def register(router: Router) -> None:
     router.add("GET", "/myself", myself)
     router.add("GET", "/field", fields)
     router.add("GET", "/project", projects)
-    router.add("GET", "/project/search", project_search)
+    router.add("GET", "/project/search", project_search, flavours=("cloud",))  # DC: GET /project only
     router.add("GET", "/project/{key}", project)
     router.add("GET", "/issueLinkType", link_types)
     router.add("GET", "/priority", priorities)

@@ -71,14 +71,15 @@ class RequestBudget:
     # -- taking and returning a slot ---------------------------------------------------------------------
 
     @contextmanager
-    def slot(self) -> Iterator[None]:
-        self.acquire()
+    def slot(self) -> Iterator[float]:
+        """Yields the moment (on the budget's clock) this request was counted as started."""
+        started = self.acquire()
         try:
-            yield
+            yield started
         finally:
             self.release()
 
-    def acquire(self) -> None:
+    def acquire(self) -> float:
         self._honour_pause()
         with self._cond:
             while True:
@@ -97,7 +98,7 @@ class RequestBudget:
                     self._in_flight += 1
                     self.requests += 1
                     self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
-                    return
+                    return now
                 self._cond.wait(timeout=max(0.001, starts[0] + window - now))
 
     def release(self) -> None:

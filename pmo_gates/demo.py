@@ -143,8 +143,10 @@ class DemoSession:
         out_dir: Path = DEFAULT_OUT,
         progress: Progress | None = None,
         flavour: str = "cloud",
+        index_lag: float = 0.0,
     ):
         self.flavour = flavour
+        self.index_lag = index_lag
         self.snapshot = Snapshot.load(seed or sample_portfolio_path())
         self.out_dir = Path(out_dir)
         self.work_dir = self.out_dir / "work"
@@ -158,7 +160,7 @@ class DemoSession:
         token = secrets.token_urlsafe(24)
         try:
             self.sandbox = self._stack.enter_context(
-                SandboxServer(self.snapshot, flavour=self.flavour, auth=(DEMO_EMAIL, token))
+                SandboxServer(self.snapshot, flavour=self.flavour, auth=(DEMO_EMAIL, token), index_lag=self.index_lag)
             )
             self._fresh_work_dir()
             config_path = self.work_dir / "pmo-gates.yaml"
@@ -270,7 +272,11 @@ def combine_actions(by_flow: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 
 def run_demo(
-    seed: Path | None = None, out_dir: Path = DEFAULT_OUT, progress: Progress | None = None, flavour: str = "cloud"
+    seed: Path | None = None,
+    out_dir: Path = DEFAULT_OUT,
+    progress: Progress | None = None,
+    flavour: str = "cloud",
+    index_lag: float = 0.0,
 ) -> DemoResult:
-    with DemoSession(seed, out_dir, progress, flavour=flavour) as session:
+    with DemoSession(seed, out_dir, progress, flavour=flavour, index_lag=index_lag) as session:
         return session.run()

@@ -81,3 +81,11 @@ def pg_store(_pg_store: Store) -> Iterator[Store]:
 def store(request) -> Store:
     """The store on SQLite and on the real PostgreSQL server: tests using it run on both."""
     return request.getfixturevalue("sqlite_store" if request.param == "sqlite" else "pg_store")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under xdist (``--dist loadgroup``), every test on the session Prefect server runs in one worker:
+    one server start (seconds of CPU on two cores) instead of one per worker."""
+    for item in items:
+        if item.get_closest_marker("prefect") or "prefect_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("prefect"))

@@ -14,6 +14,11 @@ EMAIL = "pmo-bot@example.com"
 TOKEN = "sandbox-token-for-tests-7f3a"
 TODAY = date(2026, 11, 2)
 
+FLAVOURS = ("cloud", "dc")
+# Jira Cloud's search trails writes by seconds. The end-to-end tests run with the sandbox's index lag on,
+# so nothing we build can rely on finding a write of ours through JQL search at once.
+STRICT_INDEX_LAG = 2.0
+
 
 @functools.cache
 def sample() -> Snapshot:

@@ -4,9 +4,11 @@ the sandbox serves versus what the store holds."""
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -41,6 +43,25 @@ def serve(snapshot: Snapshot, flavour: str, **kwargs: Any) -> Iterator[SandboxSe
     with SandboxServer(snapshot, flavour=flavour, auth=(EMAIL, TOKEN), validate=contract(), **kwargs) as sb:
         yield sb
         assert sb.contract_violations == []
+
+
+def write_sandbox_config(
+    tmp_path: Path, url: str, projects: list[str], *, flavour: str = "cloud", today: date | None = None, **jira: Any
+) -> Path:
+    """A config file for the CLI against a sandbox (token in ``PMO_GATES_TEST_TOKEN``; Cloud signs in with an
+    e-mail, Data Center with the token alone); ``jira`` adds keys to its ``jira:`` section."""
+    auth = {"token_env": "PMO_GATES_TEST_TOKEN"} | ({"email": EMAIL} if flavour == "cloud" else {})
+    config: dict[str, Any] = {
+        "jira": {"url": url, "flavour": flavour, "auth": auth, **jira},
+        "portfolio": {"projects": projects},
+        "database": {"url": f"sqlite:///{tmp_path / 'store.db'}"},
+        "reports": {"out_dir": str(tmp_path / "reports")},
+    }
+    if today is not None:
+        config["today"] = today.isoformat()
+    path = tmp_path / "pmo-gates.yaml"
+    path.write_text(json.dumps(config, indent=2), encoding="utf-8")  # JSON is YAML
+    return path
 
 
 def project_keys(sb: SandboxServer) -> list[str]:

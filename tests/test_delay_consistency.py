@@ -20,22 +20,23 @@ from pmo_gates.review import review_portfolio
 from pmo_gates.rules.facts.builtin.delay import delay_of
 from pmo_gates.sandbox import SandboxServer, sample_portfolio_path
 from pmo_gates.sandbox.generate import SAMPLE_TODAY
+from tests.fixtures_sandbox import FLAVOURS, STRICT_INDEX_LAG
 from tests.fixtures_sandbox_actions import connection
 from tests.fixtures_sandbox_actions import settings as sandbox_settings
 
 
-@pytest.fixture(scope="module")
-def sample(tmp_path_factory):
+@pytest.fixture(scope="module", params=FLAVOURS)
+def sample(tmp_path_factory, request):
     from pmo_gates.store import Store
 
     store = Store(f"sqlite:///{tmp_path_factory.mktemp('delay') / 'store.db'}")
-    with SandboxServer(sample_portfolio_path(), flavour="cloud") as sandbox:
+    with SandboxServer(sample_portfolio_path(), flavour=request.param, index_lag=STRICT_INDEX_LAG) as sandbox:
         cfg = sandbox_settings(sandbox.url)
         keys = sorted(p["key"] for p in sandbox.state.projects())
         cfg = cfg.model_copy(
             update={"portfolio": cfg.portfolio.model_copy(update={"projects": keys}), "today": SAMPLE_TODAY}
         )
-        sync_portfolio(connection(sandbox.url), store, cfg, full=True)
+        sync_portfolio(connection(sandbox.url, request.param), store, cfg, full=True)
     inputs = load_inputs(cfg, store, today=SAMPLE_TODAY)
     report = run_rca(cfg, store=store, persist=False)
     review = review_portfolio(

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from pmo_gates.demo import DEMO_EMAIL, TOKEN_ENV, DemoSession
 from pmo_gates.sandbox import Snapshot, generate_portfolio, sample_portfolio_path
 from tests.fixtures_flows import artifact_text
+from tests.fixtures_sandbox import FLAVOURS, STRICT_INDEX_LAG
 
 FLOW_NAMES = ["sync-jira", "gate-review", "delay-root-cause", "corrective-actions", "portfolio-report"]
 
@@ -46,10 +47,13 @@ def texts_of_runs(run_ids: list) -> list[str]:
 
 
 @pytest.mark.prefect
-def test_demo_runs_every_flow_on_the_sample_and_writes_each_ticket_once(prefect_api: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_demo_runs_every_flow_on_the_sample_and_writes_each_ticket_once(
+    prefect_api: str, tmp_path: Path, flavour: str
+) -> None:
     sample = Snapshot.load(sample_portfolio_path())
     started = datetime.now(UTC)
-    with DemoSession(out_dir=tmp_path / "demo") as session:
+    with DemoSession(out_dir=tmp_path / "demo", flavour=flavour, index_lag=STRICT_INDEX_LAG) as session:
         token = os.environ[TOKEN_ENV]
         first = session.run().to_json()
         second = session.run().to_json()
@@ -177,6 +181,7 @@ def test_demo_runs_on_the_data_center_flavour_with_the_same_shape(prefect_api: s
     snapshot = generate_portfolio(projects=2, issues_per_project=8, seed=5, today=datetime(2026, 11, 2).date())
     snapshot.dump(seed)
     args = ["demo", "--seed", str(seed), "--json", "--out", str(tmp_path / "out"), "--flavour", "dc"]
+    args += ["--index-lag", str(STRICT_INDEX_LAG)]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)

@@ -17,16 +17,17 @@ from pmo_gates.demo import DemoSession
 from pmo_gates.store import Store
 from pmo_gates.store.models import GateDecision
 from tests.fixtures_flows import Background, artifact_text, artifacts_of, wait_for_state
+from tests.fixtures_sandbox import FLAVOURS, STRICT_INDEX_LAG
 
 pytestmark = pytest.mark.prefect
 
 
-@pytest.fixture
-def synced(prefect_api: str, tmp_path: Path) -> Iterator[tuple[DemoSession, Settings]]:
-    """The sample portfolio in a sandbox, synced through the sync-jira flow; approval on."""
+@pytest.fixture(params=FLAVOURS)
+def synced(prefect_api: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[DemoSession, Settings]]:
+    """The sample portfolio in a sandbox (Cloud, then Data Center), synced through the sync-jira flow; approval on."""
     from pmo_gates.flows.sync import sync_jira
 
-    with DemoSession(out_dir=tmp_path / "demo") as session:
+    with DemoSession(out_dir=tmp_path / "demo", flavour=request.param, index_lag=STRICT_INDEX_LAG) as session:
         assert session.settings is not None
         actions = session.settings.actions.model_copy(update={"approval": True, "approval_timeout_seconds": 60})
         settings = session.settings.model_copy(update={"actions": actions})

@@ -3,9 +3,7 @@ instead of succeeding having done nothing."""
 
 from __future__ import annotations
 
-import textwrap
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -13,39 +11,18 @@ from typer.testing import CliRunner
 from pmo_gates.cli import app
 from pmo_gates.store.models import Project, SyncRun
 from pmo_gates.store.readiness import NothingToWorkOn, require_projects
-from tests.fixtures_connector import EMAIL, TOKEN
-from tests.fixtures_sync import portfolio, serve
+from tests.fixtures_connector import TOKEN
+from tests.fixtures_sandbox import FLAVOURS, STRICT_INDEX_LAG
+from tests.fixtures_sync import portfolio, serve, write_sandbox_config
 
 ENV = {"PMO_GATES_TEST_TOKEN": TOKEN}
 
 
-def _config(tmp_path: Path, url: str, projects: list[str]) -> Path:
-    path = tmp_path / "pmo-gates.yaml"
-    path.write_text(
-        textwrap.dedent(
-            f"""\
-            jira:
-              url: {url}
-              flavour: cloud
-              auth:
-                email: {EMAIL}
-                token_env: PMO_GATES_TEST_TOKEN
-            portfolio:
-              projects: [{", ".join(projects)}]
-            database:
-              url: sqlite:///{tmp_path / "store.db"}
-            reports:
-              out_dir: {tmp_path / "reports"}
-            """
-        )
-    )
-    return path
-
-
-def test_commands_after_a_failed_sync_exit_non_zero_and_say_why(tmp_path):
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_commands_after_a_failed_sync_exit_non_zero_and_say_why(tmp_path, flavour):
     runner = CliRunner()
-    with serve(portfolio(), "cloud") as sb:
-        cfg = _config(tmp_path, sb.url, ["NOPE"])
+    with serve(portfolio(), flavour, index_lag=STRICT_INDEX_LAG) as sb:
+        cfg = write_sandbox_config(tmp_path, sb.url, ["NOPE"], flavour=flavour)
         synced = runner.invoke(app, ["sync", "--config", str(cfg)], env=ENV)
         assert synced.exit_code != 0
         for command in (["actions", "--dry-run"], ["review", "--dry-run"], ["rca"], ["report"]):

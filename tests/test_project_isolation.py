@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import importlib
 import json
-import textwrap
 from datetime import date
-from pathlib import Path
 
 import pytest
 from sqlalchemy import update
@@ -26,9 +24,10 @@ from pmo_gates.store import Store
 from pmo_gates.store.data_errors import DataProblem, ProjectDataErrors
 from pmo_gates.store.models import Project
 from tests.fixtures_actions import facts, rule_set
-from tests.fixtures_connector import EMAIL, TOKEN
+from tests.fixtures_connector import TOKEN
 from tests.fixtures_facts import TODAY, Portfolio, at
-from tests.fixtures_sync import project_keys, serve
+from tests.fixtures_sandbox import FLAVOURS, STRICT_INDEX_LAG
+from tests.fixtures_sync import project_keys, serve, write_sandbox_config
 
 ENV = {"PMO_GATES_TEST_TOKEN": TOKEN}
 evaluate_module = importlib.import_module("pmo_gates.rules.evaluate")  # the package exports a function of that name
@@ -112,38 +111,16 @@ def test_values_of_the_wrong_type_are_data_errors_not_failures(sqlite_store):
 # -- the commands, end to end on the sandbox ------------------------------------------------------------
 
 
-def _config(tmp_path: Path, url: str, projects: list[str], today: date) -> Path:
-    path = tmp_path / "pmo-gates.yaml"
-    path.write_text(
-        textwrap.dedent(
-            f"""\
-            jira:
-              url: {url}
-              flavour: cloud
-              page_size: 10
-              auth:
-                email: {EMAIL}
-                token_env: PMO_GATES_TEST_TOKEN
-            portfolio:
-              projects: [{", ".join(projects)}]
-            database:
-              url: sqlite:///{tmp_path / "store.db"}
-            reports:
-              out_dir: {tmp_path / "reports"}
-            today: "{today.isoformat()}"
-            """
-        )
-    )
-    return path
-
-
-def test_review_actions_and_report_judge_everyone_and_flag_the_bad_project(tmp_path):
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_review_actions_and_report_judge_everyone_and_flag_the_bad_project(tmp_path, flavour):
     runner = CliRunner()
     sample = Snapshot.model_validate_json(sample_portfolio_path().read_text())
     bad = "HRS"  # part done: with an Actual Cost of 1e308, EAC = BAC / CPI overflows to infinity
-    with serve(sample, "cloud") as sb:
+    with serve(sample, flavour, index_lag=STRICT_INDEX_LAG) as sb:
         keys = project_keys(sb)
-        cfg = _config(tmp_path, sb.url, keys, sample.exported_at.date())
+        cfg = write_sandbox_config(
+            tmp_path, sb.url, keys, flavour=flavour, today=sample.exported_at.date(), page_size=10
+        )
         synced = runner.invoke(app, ["sync", "--config", str(cfg)], env=ENV)
         assert synced.exit_code == 0, synced.output
         # A store written before the sync checked amounts (or by anything else) can still hold one.

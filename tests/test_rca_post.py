@@ -7,10 +7,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from pmo_gates.cli import app
 from pmo_gates.demo import DemoSession
+from tests.fixtures_sandbox import FLAVOURS, STRICT_INDEX_LAG
 
 WRITES = {"POST", "PUT", "DELETE"}
 
@@ -24,9 +26,10 @@ def _writes(session: DemoSession, since: int) -> list[str]:
     ]
 
 
-def test_rca_post_plans_then_writes_comments_and_tickets_once(tmp_path: Path) -> None:
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_rca_post_plans_then_writes_comments_and_tickets_once(tmp_path: Path, flavour: str) -> None:
     runner = CliRunner()
-    with DemoSession(out_dir=tmp_path / "demo") as session:
+    with DemoSession(out_dir=tmp_path / "demo", flavour=flavour, index_lag=STRICT_INDEX_LAG) as session:
         assert session.sandbox is not None
         config = str(session.work_dir / "pmo-gates.yaml")
         assert runner.invoke(app, ["sync", "--config", config, "--json"]).exit_code == 0

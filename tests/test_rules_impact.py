@@ -15,15 +15,16 @@ from pmo_gates.cli import app
 from pmo_gates.rules.loader import shipped_packs
 from pmo_gates.sandbox import SandboxServer
 from tests.fixtures_onboarding import EMAIL, TOKEN, TOKEN_ENV, small, write_config
+from tests.fixtures_sandbox import FLAVOURS, STRICT_INDEX_LAG
 
 
-@pytest.fixture(scope="module")
-def synced(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A store synced from the small sandbox portfolio, and a config pointing at it."""
+@pytest.fixture(scope="module", params=FLAVOURS)
+def synced(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Path:
+    """A store synced from the small sandbox portfolio (Cloud, then Data Center), and a config pointing at it."""
     tmp = tmp_path_factory.mktemp("impact")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(TOKEN_ENV, TOKEN)
-        with SandboxServer(small(), auth=(EMAIL, TOKEN)) as sb:
+        with SandboxServer(small(), flavour=request.param, auth=(EMAIL, TOKEN), index_lag=STRICT_INDEX_LAG) as sb:
             config = write_config(tmp, sb.url, [p.key for p in small().projects], extra="today: 2026-11-02\n")
             result = CliRunner().invoke(app, ["sync", "--config", str(config), "--json"])
             assert result.exit_code == 0, result.output

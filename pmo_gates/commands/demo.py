@@ -105,6 +105,13 @@ def register(app: typer.Typer) -> None:
         flavour: str = typer.Option(
             "cloud", "--flavour", help="The sandbox Jira to run against: cloud or dc (Data Center, REST v2 only)."
         ),
+        index_lag: float = typer.Option(
+            0.0,
+            "--index-lag",
+            min=0.0,
+            max=600.0,
+            help="Seconds before a write shows in the sandbox's JQL search, as on Jira Cloud (0: at once).",
+        ),
     ) -> None:
         """Run sync, gate reviews, root-cause analysis, corrective actions and reports on a sandbox Jira."""
         from pmo_gates.demo import DemoError, run_demo
@@ -120,16 +127,20 @@ def register(app: typer.Typer) -> None:
             err.print(f"[red]--flavour: {flavour!r} is not a Jira flavour; use cloud or dc[/red]", highlight=False)
             raise typer.Exit(2)
         try:
-            result = run_demo(seed, out, progress, flavour=flavour)
+            result = run_demo(seed, out, progress, flavour=flavour, index_lag=index_lag)
         except SnapshotError as exc:
-            err.print(f"[red]--seed: {exc}[/red]", highlight=False)
+            err.print(f"[red]--seed: {escape(str(exc))}[/red]", highlight=False, soft_wrap=True)  # paths stay whole
             raise typer.Exit(2) from None
         except DemoError as exc:
             err.print(f"[red]{escape(str(exc))}[/red]", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
         except OSError as exc:  # a report or work file that could not be written mid-run
             where = exc.filename or out
-            err.print(f"[red]--out: cannot write {where}: {exc.strerror or exc}[/red]", highlight=False)
+            err.print(
+                f"[red]--out: cannot write {escape(str(where))}: {escape(str(exc.strerror or exc))}[/red]",
+                highlight=False,
+                soft_wrap=True,
+            )
             raise typer.Exit(1) from None
         if as_json:
             payload: dict[str, Any] = result.to_json()

@@ -26,6 +26,12 @@ def sandbox(
     validate: Annotated[
         bool, typer.Option("--validate/--no-validate", help="check every exchange against the Jira OpenAPI spec")
     ] = False,
+    index_lag: Annotated[
+        float,
+        typer.Option(
+            "--index-lag", min=0.0, max=600.0, help="seconds before a write shows in JQL search, as on Jira Cloud"
+        ),
+    ] = 0.0,
 ) -> None:
     """Serve the sandbox on 127.0.0.1 until Ctrl-C."""
     from pmo_gates.sandbox import SandboxServer, SnapshotError, sample_portfolio_path
@@ -51,7 +57,7 @@ def sandbox(
             raise typer.Exit(2) from None
     path = seed or sample_portfolio_path()
     try:
-        server = SandboxServer(path, flavour=flavour, port=port, auth=auth, validate=contract)
+        server = SandboxServer(path, flavour=flavour, port=port, auth=auth, validate=contract, index_lag=index_lag)
         server.start()  # binds the port: a busy one fails here
     except SnapshotError as exc:
         typer.echo(str(exc), err=True)

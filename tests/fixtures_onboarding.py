@@ -18,6 +18,12 @@ def bare_small() -> Snapshot:
     return without_pmo_setup(small())
 
 
+@functools.cache
+def bare_small_with_fields() -> Snapshot:
+    """A Data Center site before pmo-gates whose admin has created the PMO fields by hand: no anchors."""
+    return without_pmo_setup(small(), keep_fields=True)
+
+
 def write_config(
     tmp_path: Path, url: str, projects: list[str], *, extra: str = "", name: str = "pmo-gates.yaml"
 ) -> Path:
@@ -34,4 +40,4 @@ def write_config(
     return config
 
 
-__all__ = ["EMAIL", "TOKEN", "TOKEN_ENV", "bare_small", "small", "write_config"]
+__all__ = ["EMAIL", "TOKEN", "TOKEN_ENV", "bare_small", "bare_small_with_fields", "small", "write_config"]

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from pmo_gates.cli import app
 from pmo_gates.sandbox import SandboxServer
 from tests.fixtures_onboarding import EMAIL, TOKEN, TOKEN_ENV, bare_small, small, write_config
-from tests.fixtures_sandbox import contract
+from tests.fixtures_sandbox import FLAVOURS, contract
 
 
 @pytest.fixture(autouse=True)
@@ -36,9 +36,13 @@ def keys(snapshot) -> list[str]:
     return [p.key for p in snapshot.projects]
 
 
-def test_a_ready_jira_passes(tmp_path) -> None:
-    with SandboxServer(small(), auth=(EMAIL, TOKEN), validate=contract()) as sb:
-        code, report = doctor(write_config(tmp_path, sb.url, keys(small())))
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_a_ready_jira_passes(tmp_path, flavour) -> None:
+    with SandboxServer(small(), flavour=flavour, auth=(EMAIL, TOKEN), validate=contract()) as sb:
+        config = write_config(tmp_path, sb.url, keys(small()))
+        if flavour == "dc":
+            config.write_text(config.read_text().replace(f"email: {EMAIL}, ", ""))  # DC: a PAT, no e-mail
+        code, report = doctor(config)
         checks = by_id(report)
         assert code == 0 and report["ok"] and report["blocking"] == []
         for key in ("jira.reachable", "jira.auth", "portfolio.projects", "anchor.issue_type", "field.phase", "store"):

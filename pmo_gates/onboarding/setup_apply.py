@@ -1,9 +1,15 @@
 """Apply a setup plan: fields first (anchors may need them), then anchors, each item on its own so one
-failure does not stop the rest. Field ids of the anchors' PMO values are looked up after the fields exist."""
+failure does not stop the rest. Field ids of the anchors' PMO values are looked up after the fields exist.
+
+Jira Cloud's search trails writes by seconds, and everything after init (doctor, a second init, the sync)
+finds anchors through search: so init waits, bounded, until search returns the anchors it created. An
+init run again at once would otherwise not see them and create each anchor twice."""
 
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -11,6 +17,7 @@ from pydantic import BaseModel, Field
 from pmo_gates.connectors.client import JiraClient
 from pmo_gates.connectors.errors import JiraConnectorError, JiraHTTPError
 from pmo_gates.onboarding.field_match import match_field
+from pmo_gates.onboarding.jira_checks import find_anchors
 from pmo_gates.onboarding.setup_plan import SetupItem, SetupPlan
 
 
@@ -28,7 +35,72 @@ class SetupResult(BaseModel):
         return [i for i in self.items if i.status == "failed"]
 
 
-def apply_setup(client: JiraClient, plan: SetupPlan, field_names: dict[str, str]) -> SetupResult:
+INDEX_WAIT_SECONDS = 60.0
+
+
+def apply_setup(
+    client: JiraClient,
+    plan: SetupPlan,
+    field_names: dict[str, str],
+    *,
+    index_wait_seconds: float = INDEX_WAIT_SECONDS,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> SetupResult:
+    result = _apply_items(client, plan, field_names)
+    created = {
+        item.project_key: (item.payload["fields"]["issuetype"]["name"], applied)
+        for item in plan.items
+        for applied in result.items
+        if item.op == "create_anchor" and applied.id == item.id and applied.status == "done" and item.project_key
+    }
+    if created:
+        unseen = await_anchors_indexed(
+            client,
+            {project: (anchor_type, a.result.split()[0]) for project, (anchor_type, a) in created.items()},
+            timeout_seconds=index_wait_seconds,
+            sleep=sleep,
+            clock=clock,
+        )
+        for project in unseen:
+            applied = created[project][1]
+            applied.result += (
+                f" (Jira's search does not return it yet after {index_wait_seconds:.0f} s: doctor and the sync"
+                " find it once Jira has indexed it; wait before running init again)"
+            )
+    return result
+
+
+def await_anchors_indexed(
+    client: JiraClient,
+    anchors: dict[str, tuple[str, str]],
+    *,
+    timeout_seconds: float,
+    sleep: Callable[[float], None],
+    clock: Callable[[], float],
+) -> list[str]:
+    """Poll search (backing off 0.5 s to 4 s) until it returns each project's new anchor ``(issue type,
+    key)``, as doctor and the sync will look for it; the projects still unseen at the deadline."""
+    deadline = clock() + timeout_seconds
+    pause = 0.5
+    missing = dict(anchors)
+    while True:
+        by_type: dict[str, list[str]] = {}
+        for project, (anchor_type, _) in missing.items():
+            by_type.setdefault(anchor_type, []).append(project)
+        for anchor_type, projects in by_type.items():
+            found = find_anchors(client, sorted(projects), anchor_type, [])
+            for project in projects:
+                if any(str(issue["key"]) == missing[project][1] for issue in found.get(project, [])):
+                    del missing[project]
+        left = deadline - clock()
+        if not missing or left <= 0:
+            return sorted(missing)
+        sleep(min(pause, left))
+        pause = min(pause * 2, 4.0)
+
+
+def _apply_items(client: JiraClient, plan: SetupPlan, field_names: dict[str, str]) -> SetupResult:
     result = SetupResult()
     ordered = sorted(plan.items, key=lambda i: i.op != "create_field")
     field_ids: dict[str, str] | None = None

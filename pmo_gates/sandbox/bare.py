@@ -22,13 +22,16 @@ from pmo_gates.sandbox.snapshot import Snapshot
 _JIRA_OWNED = frozenset({"story_points", "sprint", "epic_link"})
 
 
-def without_pmo_setup(snapshot: Snapshot, *, anchor_issue_type: str = "Project") -> Snapshot:
+def without_pmo_setup(snapshot: Snapshot, *, anchor_issue_type: str = "Project", keep_fields: bool = False) -> Snapshot:
     """``snapshot`` minus the PMO custom fields (and their values) and the anchor issues (and links to them).
 
     The anchor issue type stays available in the projects: creating issue types is a Jira admin's job.
+    ``keep_fields`` keeps the fields (without values), as on a Data Center site whose admin created them by
+    hand (DC has no REST call to create them).
     """
     names = {name for key, name in FieldMap().model_dump().items() if key not in _JIRA_OWNED}
-    dropped = {f.id for f in snapshot.fields if f.custom and f.name in names}
+    pmo_fields = {f.id for f in snapshot.fields if f.custom and f.name in names}
+    dropped = pmo_fields
     anchors = {i["key"] for i in snapshot.issues if i["fields"]["issuetype"]["name"] == anchor_issue_type}
     issues = []
     for issue in snapshot.issues:
@@ -40,7 +43,8 @@ def without_pmo_setup(snapshot: Snapshot, *, anchor_issue_type: str = "Project")
         if isinstance(parent, dict) and parent.get("key") in anchors:
             fields.pop("parent")
         issues.append({**issue, "fields": fields, "changelog": _without_fields(issue.get("changelog"), dropped, names)})
-    return snapshot.model_copy(update={"fields": [f for f in snapshot.fields if f.id not in dropped], "issues": issues})
+    fields = snapshot.fields if keep_fields else [f for f in snapshot.fields if f.id not in dropped]
+    return snapshot.model_copy(update={"fields": fields, "issues": issues})
 
 
 def _links_to(link: dict[str, Any], keys: set[str]) -> bool:

@@ -444,6 +444,7 @@ def apply_plan(
     now: datetime | None = None,
     verify_before_create: bool = True,
     sleep: Callable[[float], None] | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> ApplyResult:
     """Apply ``plan`` (only the ``approved`` item ids when given) and return each item's result.
 

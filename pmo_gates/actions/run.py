@@ -196,6 +196,8 @@ def execute(
     dry_run: bool,
     approve: Approver | None,
     lock_name: str,
+    clock: Callable[[], datetime] | None = None,
+    sleep: Callable[[float], None] | None = None,
 ) -> ActionsRun:
     """Plan and apply under the portfolio lock (see :mod:`pmo_gates.actions.locking`)."""
     with portfolio_lock(store, lock_name):
@@ -208,7 +210,9 @@ def execute(
         approved = approve(plan) if approve is not None else None
         run.approved = sorted(approved) if approved is not None else None
         assert client is not None
-        run.applied = apply_plan(client, store, plan, settings, approved=run.approved, now=now)
+        run.applied = apply_plan(
+            client, store, plan, settings, approved=run.approved, now=now, clock=clock, sleep=sleep
+        )
     run.jira_requests = client.stats.as_dict()
     return run
 
@@ -226,10 +230,14 @@ def run_actions(
     markup: Literal["wiki", "adf"] | None = None,
     approve: Approver | None = None,
     review: ReviewResult | None = None,
+    clock: Callable[[], datetime] | None = None,
+    sleep: Callable[[float], None] | None = None,
 ) -> ActionsRun:
     """Corrective actions for every failing mandatory rule (plus ``extra_requests`` from root-cause
     analysis): plan, and unless ``dry_run``, apply. ``client=None`` plans from the ledger alone (offline).
-    ``review`` adds its gate-review comments to the same plan (the demo does one pass)."""
+    ``review`` adds its gate-review comments to the same plan (the demo does one pass). ``clock`` is the
+    wall clock create intents are stamped and aged with (``now`` is the review's logical time) and ``sleep``
+    the confirmation poller's; tests pass fakes."""
     today = today or settings.today or date.today()
     now = now or datetime.now(UTC)
     inputs = inputs or load_inputs(settings, store, today=today)
@@ -248,7 +256,7 @@ def run_actions(
 
     return execute(
         store, client, settings, build, projects=inputs.facts, anchors=anchors, now=now, dry_run=dry_run,
-        approve=approve, lock_name=JIRA_WRITES_LOCK,
+        approve=approve, lock_name=JIRA_WRITES_LOCK, clock=clock, sleep=sleep,
     )  # fmt: skip
 
 

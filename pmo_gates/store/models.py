@@ -216,6 +216,24 @@ class ActionTicket(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class CreateIntent(Base):
+    """A create batch sent (or about to be) whose keys the ledger has not recorded yet.
+
+    Written and committed *before* ``POST /issue/bulk`` and deleted in the transaction that records the
+    created key, so a row that survives means Jira may hold a ticket we cannot see: JQL search trails writes
+    (Cloud's index lag), and until ``jira.search_lag_seconds`` have passed since ``sent_at`` (or since the
+    client gave up waiting, ``gave_up_at``) an empty search proves nothing and the fingerprint is not
+    created again."""
+
+    __tablename__ = "create_intents"
+
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    project_key: Mapped[str] = mapped_column(String(64))
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    gave_up_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+
+
 class PostedComment(Base):
     """Comments we keep up to date in place (gate-review and root-cause comments on anchor issues)."""
 

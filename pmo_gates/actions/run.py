@@ -127,6 +127,7 @@ class ActionsRun(BaseModel):
             "tickets": sorted({r.ticket_key for r in applied if r.ticket_key and r.status != "failed"}),
             "failed": [r.model_dump() for r in applied if r.status == "failed"],
             "pending": [r.model_dump() for r in applied if r.status == "pending"],
+            "deferred": [r.model_dump() for r in applied if r.status == "deferred"],
             "confirm_seconds": round(self.applied.confirm_seconds, 3) if self.applied else 0.0,
             "warnings": self.plan.warnings,
         }

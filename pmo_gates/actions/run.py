@@ -35,7 +35,7 @@ from pmo_gates.rules.results import Evaluation
 from pmo_gates.rules.ruleset import RuleSet
 from pmo_gates.store import Store
 from pmo_gates.store.data_errors import DataProblem
-from pmo_gates.store.models import ActionTicket, Project
+from pmo_gates.store.models import ActionTicket, Person, Project
 from pmo_gates.store.readiness import require_projects
 
 log = logging.getLogger(__name__)
@@ -133,11 +133,19 @@ class ActionsRun(BaseModel):
         }
 
 
-def target_of(client: JiraClient | None, markup: Literal["wiki", "adf"] = "wiki") -> JiraTarget:
+def target_of(
+    client: JiraClient | None, markup: Literal["wiki", "adf"] = "wiki", store: Store | None = None
+) -> JiraTarget:
+    """How to write to this Jira; on Data Center with the store's key -> login map of the people synced."""
     flavour = client.flavour if client is not None else "cloud"
     if markup == "adf" and flavour != "cloud":
         raise ValueError("ADF bodies need Jira Cloud (REST v3); Data Center takes wiki markup")
-    return JiraTarget(flavour=flavour, markup=markup)
+    logins: dict[str, str] = {}
+    if flavour == "dc" and store is not None:
+        with store.session() as session:
+            query = select(Person.user_key, Person.login).where(Person.user_key.is_not(None), Person.login.is_not(None))
+            logins = {key: login for key, login in session.execute(query) if key != login}
+    return JiraTarget(flavour=flavour, markup=markup, logins=logins)
 
 
 def _scope(store: Store, settings: Settings, projects: Iterable[str]) -> list[str]:
@@ -247,7 +255,7 @@ def run_actions(
         due_dates = open_due_dates(session)
     found = requests_from_evaluation(inputs.evaluation, inputs.rule_set, owners, due_dates=due_dates)
     requests = [*found, *extra_requests]
-    target = target_of(client, markup or settings.jira.markup)
+    target = target_of(client, markup or settings.jira.markup, store)
     anchors = _advisory_anchors(store, requests)
     if review is not None:
         anchors += gate_anchors(review)

@@ -63,11 +63,19 @@ class Project(Base):
 
 
 class Person(Base):
+    """Someone Jira names. ``account_id`` is the id the store keys people by (issues' ``assignee_id`` and the
+    like): the accountId on Cloud; on Data Center the login name, which DC's writes take (``{"name": login}``,
+    ``[~login]``). Data Center also has an immutable user key (``JIRAUSER12345``; equal to the login on old
+    sites) that some payloads carry alone (changelog ``from``/``to`` of user fields): ``user_key`` and
+    ``login`` keep both, so a key can be turned into the login a write needs. Both are null on Cloud."""
+
     __tablename__ = "people"
 
     account_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     display_name: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    user_key: Mapped[str | None] = mapped_column(String(128), index=True)
+    login: Mapped[str | None] = mapped_column(String(128))
 
 
 class Issue(Base):

@@ -1,7 +1,7 @@
 """The exactly-once fault matrix at CI size (tests/fault_matrix.py; full size: benchmarks/bench_faults.py):
 slow responses beyond the read timeout, drops before and after Jira acted, 5xx, failing property writes,
-store loss, SIGKILLed workers and a search index that trails writes, counted in the sandbox: one ticket per fingerprint, one comment per
-marker, none missing."""
+store loss, SIGKILLed workers and a search index that trails writes, counted in the sandbox: one ticket per
+fingerprint, one comment per marker, none missing."""
 
 from __future__ import annotations
 

@@ -320,9 +320,7 @@ def test_data_center_people_keep_key_and_login_and_writes_use_the_login(store, t
         with w.store.session() as session:
             person = session.get(Person, login)
             assert (person.user_key, person.login) == (key, login)
-        w.settings = w.settings.model_copy(
-            update={"actions": w.settings.actions.model_copy(update={"pmo_lead": key})}
-        )
+        w.settings = w.settings.model_copy(update={"actions": w.settings.actions.model_copy(update={"pmo_lead": key})})
         bad = {w.projects[0]: {"has_charter": False}}
         first = run(w, TODAY, **bad)
         assert not first.applied.failed, first.applied.failed

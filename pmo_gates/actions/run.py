@@ -143,8 +143,12 @@ def target_of(
     logins: dict[str, str] = {}
     if flavour == "dc" and store is not None:
         with store.session() as session:
-            query = select(Person.user_key, Person.login).where(Person.user_key.is_not(None), Person.login.is_not(None))
-            logins = {key: login for key, login in session.execute(query) if key != login}
+            query = select(Person.account_id, Person.user_key, Person.login).where(Person.login.is_not(None))
+            for account_id, key, login in session.execute(query):
+                if account_id != login:  # renamed since (connectors/people.py): the old login is refused
+                    logins[account_id] = login
+                elif key and key != login:
+                    logins.setdefault(key, login)
     return JiraTarget(flavour=flavour, markup=markup, logins=logins)
 
 

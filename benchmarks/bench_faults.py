@@ -54,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
             "kills_mid_write": o.kills_mid_write,
             "store_losses": o.store_losses,
             "left_pending_on_the_way": o.pending_items,
+            "deferred_on_the_way": o.deferred_items,
             "failed_on_the_way": o.failed_items,
             "seconds": o.seconds,
             "x_baseline": round(o.seconds / baseline, 2) if baseline else None,

@@ -216,8 +216,20 @@ def _person(user: Any, people: dict[str, dict[str, Any]], errors: _Errors, field
             "account_id": ident,
             "display_name": _text(name, errors, f"{field_name}.displayName", 255) if name else None,
             "active": bool(user.get("active", True)),
+            **dc_identity(user, errors, field_name),
         }
     return ident
+
+
+def dc_identity(user: dict[str, Any], errors: _Errors, field_name: str) -> dict[str, str | None]:
+    """Data Center's user key and login name (both None on Cloud, where the accountId is the only id)."""
+    if user.get("accountId"):
+        return {"user_key": None, "login": None}
+    key, login = user.get("key"), user.get("name")
+    return {
+        "user_key": clean_text(str(key), errors, f"{field_name}.key", _WIDTH["person"]) if key else None,
+        "login": clean_text(str(login), errors, f"{field_name}.name", _WIDTH["person"]) if login else None,
+    }
 
 
 def _named(value: Any, errors: _Errors, field_name: str, width: int) -> str | None:

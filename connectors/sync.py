@@ -53,6 +53,7 @@ from pmo_gates.connectors.mapping import (
     parse_jira_datetime,
     worklogs_truncated,
 )
+from pmo_gates.connectors.people import write_people
 from pmo_gates.connectors.plausibility import Checker
 from pmo_gates.connectors.prefetch import prefetch
 from pmo_gates.connectors.projects import fetch_projects, project_row
@@ -64,7 +65,6 @@ from pmo_gates.store.models import (
     ChangelogItem,
     Issue,
     IssueLink,
-    Person,
     Project,
     SyncRun,
     SyncState,
@@ -838,7 +838,7 @@ def _write(s: Any, mapped: list[MappedIssue], *, sync_worklogs: bool) -> None:
     people: dict[str, dict[str, Any]] = {}
     for m in mapped:
         people.update(m.people)
-    upsert(s, Person.__table__, list(people.values()), key=["account_id"])
+    write_people(s, people)
 
     # The anchor issue carries the project's PMO metadata (the project row itself may not exist yet when
     # the portfolio is defined by JQL: then this creates it and /project/search completes it later).

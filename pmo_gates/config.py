@@ -68,6 +68,14 @@ class JiraConfig(_Model):
     read_timeout: float = Field(60, gt=0, le=3600)
     page_size: int = Field(100, ge=1, le=5000, description="Issues per search page.")
     retry: RetryConfig = RetryConfig()
+    search_lag_seconds: float = Field(
+        300,
+        ge=0,
+        le=86_400,
+        description="How long JQL search may trail a write (Cloud's index is eventually consistent: seconds, "
+        "sometimes minutes). A ticket whose create was sent but never recorded (a crash, a lost answer) is not "
+        "created again until this long after the send: until then an empty search proves nothing.",
+    )
     markup: Literal["wiki", "adf"] = Field(
         "wiki",
         description="Text we write (tickets, comments): wiki markup through REST v2 (Cloud and Data Center), "

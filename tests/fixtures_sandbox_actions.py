@@ -70,12 +70,12 @@ class World:
 
 
 @contextmanager
-def world(store: Store, tmp_path, flavour: str = "cloud", **actions: Any) -> Iterator[World]:
+def world(store: Store, tmp_path, flavour: str = "cloud", *, index_lag: float = 0.0, **actions: Any) -> Iterator[World]:
     from pmo_gates.connectors.sync import sync_portfolio
     from pmo_gates.sandbox import SandboxServer, sample_portfolio_path
 
     contract = _contract()
-    with SandboxServer(sample_portfolio_path(), flavour=flavour, validate=contract) as sandbox:
+    with SandboxServer(sample_portfolio_path(), flavour=flavour, validate=contract, index_lag=index_lag) as sandbox:
         cfg = settings(sandbox.url, **actions)
         projects = sorted(p["key"] for p in sandbox.state.projects())
         cfg = cfg.model_copy(update={"portfolio": cfg.portfolio.model_copy(update={"projects": projects})})

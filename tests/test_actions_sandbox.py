@@ -304,3 +304,30 @@ def test_two_worker_processes_share_a_postgresql_store_without_duplicates(pg_sto
         assert sorted(created[0] + created[1]) == sorted(t["key"] for t in w.our_tickets())
         assert min(len(keys) for keys in created) == 0  # the second worker found everything done
         assert TOKEN not in outputs[0][1] + outputs[1][1]
+
+
+def test_data_center_people_keep_key_and_login_and_writes_use_the_login(store, tmp_path):
+    """Data Center names a person by login (``name``) and by an immutable user key (``JIRAUSER12345``); the
+    store keeps both, and every write (assignee, ``[~login]`` mention) goes out by login, even when the PMO
+    lead is configured by key (DC answers ``User 'JIRAUSER10000' does not exist`` to a key)."""
+    from pmo_gates.store.models import Person
+
+    with world(store, tmp_path, flavour="dc") as w:
+        login = w.settings.actions.pmo_lead
+        site = w.sandbox.state.site
+        key = site.dc_key(site.user_by_name(login))
+        assert key.startswith("JIRAUSER") and key != login
+        with w.store.session() as session:
+            person = session.get(Person, login)
+            assert (person.user_key, person.login) == (key, login)
+        w.settings = w.settings.model_copy(update={"actions": w.settings.actions.model_copy(update={"pmo_lead": key})})
+        bad = {w.projects[0]: {"has_charter": False}}
+        first = run(w, TODAY, **bad)
+        assert not first.applied.failed, first.applied.failed
+        late = run(w, TODAY + timedelta(days=14 + 15), **bad)
+        assert not late.applied.failed, late.applied.failed
+        (ticket,) = w.our_tickets()
+        mention = comments_with(w, ticket["key"], "escalation-3")[0]
+        assert f"[~{login}]" in mention["body"] and key not in mention["body"]
+        assignee = ticket["fields"]["assignee"]
+        assert assignee["name"] == login and assignee["key"] == key

@@ -161,7 +161,9 @@ def test_a_clean_issue_maps_to_every_table():
     ]
     assert m.changelog[0]["to_string"] == "In Progress" and m.changelog[1]["from_value"] is None
     assert [(w["id"], w["time_spent_s"], w["author_id"]) for w in m.worklogs] == [("5001", 3600, "acc-1")]
-    assert m.people["acc-2"] == {"account_id": "acc-2", "display_name": "Ben Lindqvist", "active": False}
+    assert m.people["acc-2"] == {
+        "account_id": "acc-2", "display_name": "Ben Lindqvist", "active": False, "user_key": None, "login": None,
+    }  # fmt: skip
     assert m.project is None
 
 
@@ -287,6 +289,10 @@ def test_data_center_epic_link_and_user_names():
     m = _map(raw)
     # Keyed by the login, which Data Center's writes ({"name": ...}) and mentions ([~ada]) take; not the key.
     assert m.issue["parent_key"] == "CPR-2" and m.issue["assignee_id"] == "ada"
+    # Both of Data Center's names are kept: the key (immutable, what changelogs carry) and the login.
+    assert (m.people["ada"]["user_key"], m.people["ada"]["login"]) == ("JIRAUSER1", "ada")
+    cloud = _map(_issue(assignee={"accountId": "5b10", "displayName": "Ada"}))
+    assert (cloud.people["5b10"]["user_key"], cloud.people["5b10"]["login"]) == (None, None)
     assert person_id({"key": "JIRAUSER1", "displayName": "Ada"}) == "JIRAUSER1"
     assert person_id({"accountId": "5b10", "name": "ada", "key": "JIRAUSER1"}) == "5b10"
 

@@ -68,6 +68,19 @@ def test_data_center_people_are_keyed_by_login_name(sqlite_store) -> None:
     assert not any(i.startswith("JIRAUSER") for i in ids)
 
 
+def test_data_center_people_keep_their_user_key_and_login(sqlite_store) -> None:
+    with serve(heavy(), "dc") as sb:
+        run_sync(sb, sqlite_store, full=True)
+        keys = {u["name"]: sb.state.site.dc_key(u) for u in sb.state.users()}
+    with sqlite_store.session() as s:
+        people = s.scalars(select(Person)).all()
+        # DC changelogs name users by key: every such key is a person whose login the store knows.
+        changed = set(s.scalars(select(ChangelogItem.to_value).where(ChangelogItem.field == "assignee")))
+    assert people and all(p.login == p.account_id and p.user_key == keys[p.login] for p in people)
+    assert any(k and k.startswith("JIRAUSER") for k in changed)
+    assert {p.user_key for p in people} >= {k for k in changed if k}
+
+
 @pytest.mark.parametrize("flavour", ["cloud", "dc"])
 def test_raw_error_bodies_and_a_zero_retry_after_are_waited_out(sqlite_store, flavour) -> None:
     with serve(heavy(), flavour) as sb:

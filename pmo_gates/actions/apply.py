@@ -3,7 +3,11 @@ ledger in the same step, so that every write reaches Jira exactly once.
 
 - Creates go in ``POST /issue/bulk`` batches of at most 50 (n new tickets cost ceil(n/50) create calls).
   Right before a batch is sent its fingerprint labels are searched, and only the tickets Jira lacks are
-  sent. After an ambiguous failure (read timeout, dropped connection, gateway error) the batch is *never*
+  sent. Search trails writes (Cloud's index lag), so each batch is first recorded as a *create intent*
+  (``intents.py``, committed before the POST, deleted with the ledger write): a fingerprint whose earlier
+  create was never recorded (a crash, a lost answer) is ``deferred``, neither searched nor sent, until
+  ``jira.search_lag_seconds`` have passed; then it is searched, adopted if found, created if absent.
+  After an ambiguous failure (read timeout, dropped connection, gateway error) the batch is *never*
   re-sent in the run: its labels are polled with back-off (``actions.confirm``) until Jira's state is known;
   tickets that turn up are recorded, the rest are left ``pending`` for the next run.
 - Every comment on a ticket carries a marker naming its step (``escalation-2.c0``, ``resolve.c1``); the
@@ -27,6 +31,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from pmo_gates.actions import intents
 from pmo_gates.actions.confirm import Confirmer
 from pmo_gates.actions.ledger import (
     PROPERTY_KEY,
@@ -46,7 +51,7 @@ from pmo_gates.store.models import ActionTicket
 
 log = logging.getLogger(__name__)
 
-Status = Literal["applied", "adopted", "failed", "pending"]
+Status = Literal["applied", "adopted", "failed", "pending", "deferred"]
 # Items of one ticket run in this order; escalation steps by their level.
 _CHAIN_ORDER = {"update_ticket": 0, "reopen": 1, "resolve": 2, "escalate": 3, "sync_property": 4}
 
@@ -57,7 +62,9 @@ class ItemResult(BaseModel):
     status: Status = Field(
         description="applied: written now; adopted: Jira already had it (recorded, not written again); "
         "failed: Jira refused (planned again next run); pending: Jira's state is unknown or an earlier step "
-        "of the same ticket is not done (left for the next run, never sent blind)."
+        "of the same ticket is not done (left for the next run, never sent blind); deferred: a create of this "
+        "fingerprint was sent earlier and never recorded, and Jira's search may not show its ticket yet "
+        "(nothing written; looked for once jira.search_lag_seconds have passed)."
     )
     ticket_key: str | None = None
     note: str = ""
@@ -76,6 +83,10 @@ class ApplyResult(BaseModel):
     @property
     def pending(self) -> list[ItemResult]:
         return [r for r in self.items if r.status == "pending"]
+
+    @property
+    def deferred(self) -> list[ItemResult]:
+        return [r for r in self.items if r.status == "deferred"]
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -115,8 +126,10 @@ class _Applier:
         settings: Settings,
         now: datetime,
         confirmer: Confirmer,
+        clock: Callable[[], datetime],
     ) -> None:
         self.client = client
+        self.clock = clock
         self.store = store
         self.settings = settings
         self.now = now
@@ -155,6 +168,7 @@ class _Applier:
         assert item.ledger is not None
         with self.store.session() as session:
             apply_record(session, item.ledger, self.now, ticket_key=key, ticket_id=ticket_id)
+            intents.clear(session, [item.ledger.fingerprint])
 
     def adopt_found(self, pending: list[PlanItem]) -> list[PlanItem]:
         """Record the pending items Jira already has a ticket for; return the rest."""
@@ -189,40 +203,98 @@ class _Applier:
         self.wait_for(probe)
         return left
 
+    def defer_unsettled(self, items: list[PlanItem]) -> tuple[list[PlanItem], set[str]]:
+        """Hold back the items whose earlier create may still be invisible to search; returns the rest and
+        the fingerprints among them that had an (old enough) intent, which must be searched for first."""
+        with self.store.session() as session:
+            open_ = intents.load(session, [i.fingerprint for i in items if i.fingerprint])
+        lag = self.settings.jira.search_lag_seconds
+        now = self.clock()
+        ready: list[PlanItem] = []
+        for item in items:
+            intent = open_.get(item.fingerprint or "")
+            if intent is None:
+                ready.append(item)
+                continue
+            after = intents.searchable_after(intent, lag)
+            if now < after:
+                sent = intents.aware(intent.sent_at)
+                self.done(
+                    item,
+                    "deferred",
+                    note=f"a create of this ticket was sent at {sent.isoformat(timespec='seconds')} and never "
+                    "recorded (a crash or a lost answer); Jira's search may not show it yet, so nothing is sent "
+                    f"before {after.isoformat(timespec='seconds')} (jira.search_lag_seconds = {lag:g}); the first "
+                    "run after that looks for it and creates it only if it is not there",
+                )
+            else:
+                ready.append(item)
+        return ready, {i.fingerprint for i in ready if i.fingerprint in open_}  # type: ignore[misc]
+
+    def intend(self, items: list[PlanItem]) -> None:
+        """Commit the create intents of a batch before it is sent (see :mod:`pmo_gates.actions.intents`)."""
+        with self.store.session() as session:
+            intents.record_sent(session, [(i.fingerprint or "", i.project_key) for i in items], self.clock())
+
+    def settle(self, items: list[PlanItem], *, gave_up: bool) -> None:
+        """Jira refused these (``gave_up`` False: nothing to wait for) or we stopped waiting for its answer."""
+        fingerprints = [i.fingerprint or "" for i in items]
+        if not fingerprints:
+            return
+        with self.store.session() as session:
+            if gave_up:
+                intents.record_gave_up(session, fingerprints, self.clock())
+            else:
+                intents.clear(session, fingerprints)
+
     def create(self, items: list[PlanItem], *, verify: bool) -> None:
+        items, in_doubt = self.defer_unsettled(items)
         for start in range(0, len(items), W.BULK_LIMIT):
             batch = items[start : start + W.BULK_LIMIT]
+            # An item with an old intent is always looked for: its earlier create may have gone through.
+            look = batch if verify else [i for i in batch if i.fingerprint in in_doubt]
             try:
-                pending = self.adopt_found(batch) if verify else batch
+                missing = {i.id for i in self.adopt_found(look)} if look else set()
             except JiraHTTPError as exc:
                 # Without the look-up a re-run after a crash could duplicate: do not send blind.
                 for item in batch:
                     self.pending(item, f"could not check Jira for existing tickets first: {exc}")
                 continue
+            looked = {i.id for i in look}
+            pending = [i for i in batch if i.id not in looked or i.id in missing]
             if not pending:
                 continue
+            self.intend(pending)
             self.result.create_calls += 1
             try:
                 outcomes = W.bulk_create(self.client, [i.payload for i in pending], api=self.api)
             except JiraHTTPError as exc:
                 if not _ambiguous(exc):
+                    self.settle(pending, gave_up=False)
                     for item in pending:
                         self.fail(item, exc)
                     continue
                 log.warning("bulk create of %d tickets: %s; waiting for Jira before anything else", len(pending), exc)
-                for item in self.confirm_created(pending):
+                unknown = self.confirm_created(pending)
+                self.settle(unknown, gave_up=True)
+                lag = self.settings.jira.search_lag_seconds
+                for item in unknown:
                     self.pending(
                         item,
                         f"{exc}; the ticket did not appear within actions.confirm.wait_seconds, so it was not "
-                        "sent again: the next run looks for it first",
+                        f"sent again: it is looked for once jira.search_lag_seconds ({lag:g} s) have passed "
+                        "and created only if it is not there",
                     )
                 continue
+            refused = []
             for item, outcome in zip(pending, outcomes, strict=True):
                 if outcome.key:
                     self.record_created(item, outcome.key, outcome.id)
                     self.done(item, "applied", outcome.key)
                 else:
+                    refused.append(item)
                     self.fail(item, outcome.error or "not created")
+            self.settle(refused, gave_up=False)
 
     # --- comments --------------------------------------------------------------------------------------------
 
@@ -444,16 +516,20 @@ def apply_plan(
     now: datetime | None = None,
     verify_before_create: bool = True,
     sleep: Callable[[float], None] | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> ApplyResult:
     """Apply ``plan`` (only the ``approved`` item ids when given) and return each item's result.
 
     Items fail or wait one by one (the error or reason is in the result, the ledger keeps its previous
     state, the next run plans the item again); nothing here raises for a single item's Jira error.
-    ``sleep`` is the confirmation poller's (tests pass a fake one).
+    ``sleep`` is the confirmation poller's and ``clock`` the wall clock that stamps and ages create intents
+    (``now`` is the run's logical time); tests pass fakes.
     """
     plan = plan.subset(set(approved) if approved is not None else None)
     confirmer = Confirmer(settings.actions.confirm, **({"sleep": sleep} if sleep is not None else {}))
-    applier = _Applier(client, store, plan, settings, now or datetime.now(UTC), confirmer)
+    applier = _Applier(
+        client, store, plan, settings, now or datetime.now(UTC), confirmer, clock or (lambda: datetime.now(UTC))
+    )
     applier.create([item for item in plan.items if item.op == "create_ticket"], verify=verify_before_create)
     chains: dict[str, list[PlanItem]] = {}
     for item in plan.items:

@@ -39,8 +39,12 @@ class OwnerDirectory:
     def from_store(cls, session: Session, pmo_lead: str | None) -> OwnerDirectory:
         accounts: set[str] = set()
         names: dict[str, str] = {}
-        for account_id, name in session.execute(select(Person.account_id, Person.display_name)):
+        for account_id, name, user_key in session.execute(
+            select(Person.account_id, Person.display_name, Person.user_key)
+        ):
             accounts.add(account_id)
+            if user_key:  # a Data Center key is a person too; the write turns it into the login (JiraTarget)
+                accounts.add(user_key)
             if name:
                 names.setdefault(name, account_id)
         for account_id, name in session.execute(select(Project.project_manager_id, Project.project_manager_name)):

@@ -8,7 +8,8 @@ The ticket carries its own identity, so the database is a cache of Jira, not the
   readable through the search ``properties`` parameter (JQL cannot query it without an app; labels can).
 
 ``adopt_remote`` writes what Jira holds into an empty or stale ledger, which is how a lost database or a
-crash between Jira's create and our commit ends in zero duplicates.
+crash between Jira's create and our commit ends in zero duplicates (once search shows the ticket: until
+then the create intent of :mod:`pmo_gates.actions.intents` holds the fingerprint back).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pmo_gates.actions import intents
 from pmo_gates.actions.plan import CommentRecord, LedgerRecord
 from pmo_gates.store.models import ActionTicket, PostedComment
 
@@ -218,5 +220,7 @@ def adopt_remote(session: Session, state: Any, now: datetime) -> dict[str, int]:
             )
         )
         adopted_comments += 1
+    # Found by search, so recorded: an intent left by an unrecorded create of these is settled.
+    intents.clear(session, state.tickets.keys())
     session.flush()
     return {"tickets": adopted, "comments": adopted_comments}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from pmo_gates.actions.ledger import PROPERTY_KEY, content_hash, fingerprint_label
 from pmo_gates.actions.requests import ActionRequest
@@ -37,13 +37,22 @@ class JiraTarget(BaseModel):
 
     flavour: Literal["cloud", "dc"] = "cloud"
     markup: Markup = "wiki"
+    logins: dict[str, str] = Field(
+        default_factory=dict,
+        description="Data Center user key -> login name, from the people synced: DC's writes take the login "
+        "only, so a person named by key (a configured PMO lead, an id from a changelog) is written by login.",
+    )
 
     @property
     def cloud(self) -> bool:
         return self.flavour == "cloud"
 
+    def write_id(self, person: str) -> str:
+        """The id a write names ``person`` by: the accountId on Cloud, the login on Data Center."""
+        return person if self.cloud else self.logins.get(person, person)
+
     def user(self, account: str) -> dict[str, str]:
-        return {"accountId": account} if self.cloud else {"name": account}
+        return {"accountId": account} if self.cloud else {"name": self.write_id(account)}
 
 
 def _text(value: Any) -> str:
@@ -205,7 +214,7 @@ def escalation_blocks(
                 parts=[
                     Strong(text="Escalation"),
                     f": {text} ",
-                    Mention(account_id=lead, cloud=target.cloud),
+                    Mention(account_id=target.write_id(lead), cloud=target.cloud),
                     " please follow up.",
                 ]
             )

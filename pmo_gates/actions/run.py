@@ -35,7 +35,7 @@ from pmo_gates.rules.results import Evaluation
 from pmo_gates.rules.ruleset import RuleSet
 from pmo_gates.store import Store
 from pmo_gates.store.data_errors import DataProblem
-from pmo_gates.store.models import ActionTicket, Project
+from pmo_gates.store.models import ActionTicket, Person, Project
 from pmo_gates.store.readiness import require_projects
 
 log = logging.getLogger(__name__)
@@ -127,16 +127,29 @@ class ActionsRun(BaseModel):
             "tickets": sorted({r.ticket_key for r in applied if r.ticket_key and r.status != "failed"}),
             "failed": [r.model_dump() for r in applied if r.status == "failed"],
             "pending": [r.model_dump() for r in applied if r.status == "pending"],
+            "deferred": [r.model_dump() for r in applied if r.status == "deferred"],
             "confirm_seconds": round(self.applied.confirm_seconds, 3) if self.applied else 0.0,
             "warnings": self.plan.warnings,
         }
 
 
-def target_of(client: JiraClient | None, markup: Literal["wiki", "adf"] = "wiki") -> JiraTarget:
+def target_of(
+    client: JiraClient | None, markup: Literal["wiki", "adf"] = "wiki", store: Store | None = None
+) -> JiraTarget:
+    """How to write to this Jira; on Data Center with the store's key -> login map of the people synced."""
     flavour = client.flavour if client is not None else "cloud"
     if markup == "adf" and flavour != "cloud":
         raise ValueError("ADF bodies need Jira Cloud (REST v3); Data Center takes wiki markup")
-    return JiraTarget(flavour=flavour, markup=markup)
+    logins: dict[str, str] = {}
+    if flavour == "dc" and store is not None:
+        with store.session() as session:
+            query = select(Person.account_id, Person.user_key, Person.login).where(Person.login.is_not(None))
+            for account_id, key, login in session.execute(query):
+                if account_id != login:  # renamed since (connectors/people.py): the old login is refused
+                    logins[account_id] = login
+                elif key and key != login:
+                    logins.setdefault(key, login)
+    return JiraTarget(flavour=flavour, markup=markup, logins=logins)
 
 
 def _scope(store: Store, settings: Settings, projects: Iterable[str]) -> list[str]:
@@ -196,6 +209,8 @@ def execute(
     dry_run: bool,
     approve: Approver | None,
     lock_name: str,
+    clock: Callable[[], datetime] | None = None,
+    sleep: Callable[[float], None] | None = None,
 ) -> ActionsRun:
     """Plan and apply under the portfolio lock (see :mod:`pmo_gates.actions.locking`)."""
     with portfolio_lock(store, lock_name):
@@ -208,7 +223,9 @@ def execute(
         approved = approve(plan) if approve is not None else None
         run.approved = sorted(approved) if approved is not None else None
         assert client is not None
-        run.applied = apply_plan(client, store, plan, settings, approved=run.approved, now=now)
+        run.applied = apply_plan(
+            client, store, plan, settings, approved=run.approved, now=now, clock=clock, sleep=sleep
+        )
     run.jira_requests = client.stats.as_dict()
     return run
 
@@ -226,10 +243,14 @@ def run_actions(
     markup: Literal["wiki", "adf"] | None = None,
     approve: Approver | None = None,
     review: ReviewResult | None = None,
+    clock: Callable[[], datetime] | None = None,
+    sleep: Callable[[float], None] | None = None,
 ) -> ActionsRun:
     """Corrective actions for every failing mandatory rule (plus ``extra_requests`` from root-cause
     analysis): plan, and unless ``dry_run``, apply. ``client=None`` plans from the ledger alone (offline).
-    ``review`` adds its gate-review comments to the same plan (the demo does one pass)."""
+    ``review`` adds its gate-review comments to the same plan (the demo does one pass). ``clock`` is the
+    wall clock create intents are stamped and aged with (``now`` is the review's logical time) and ``sleep``
+    the confirmation poller's; tests pass fakes."""
     today = today or settings.today or date.today()
     now = now or datetime.now(UTC)
     inputs = inputs or load_inputs(settings, store, today=today)
@@ -238,7 +259,7 @@ def run_actions(
         due_dates = open_due_dates(session)
     found = requests_from_evaluation(inputs.evaluation, inputs.rule_set, owners, due_dates=due_dates)
     requests = [*found, *extra_requests]
-    target = target_of(client, markup or settings.jira.markup)
+    target = target_of(client, markup or settings.jira.markup, store)
     anchors = _advisory_anchors(store, requests)
     if review is not None:
         anchors += gate_anchors(review)
@@ -248,7 +269,7 @@ def run_actions(
 
     return execute(
         store, client, settings, build, projects=inputs.facts, anchors=anchors, now=now, dry_run=dry_run,
-        approve=approve, lock_name=JIRA_WRITES_LOCK,
+        approve=approve, lock_name=JIRA_WRITES_LOCK, clock=clock, sleep=sleep,
     )  # fmt: skip
 
 

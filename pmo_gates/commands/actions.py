@@ -84,6 +84,8 @@ def print_run(run: Any, as_json: bool, extra: dict[str, Any] | None = None) -> i
                 out.print(f"[red]failed[/red] {failure.id}: {failure.error}", highlight=False)
             for waiting in run.applied.pending:  # Jira's state unknown: the next run finishes these
                 out.print(f"[yellow]pending[/yellow] {waiting.id}: {waiting.note}", highlight=False)
+            for held in run.applied.deferred:  # an unrecorded earlier create: search may not show it yet
+                out.print(f"[yellow]deferred[/yellow] {held.id}: {held.note}", highlight=False)
     return 1 if run.applied is not None and run.applied.failed else 0
 
 

@@ -31,7 +31,7 @@ def run_rca_actions(
     """Plan (and unless ``dry_run`` apply) the root-cause tickets and anchor-issue comments alone, under the
     Jira-writes lock. Rule findings are the corrective-actions run's: a plan leaves every ticket it has no
     request for as it is."""
-    target = target_of(client, settings.jira.markup)
+    target = target_of(client, settings.jira.markup, store)
     projects = sorted({r.project_key for r in requests} | {c.project_key for c in comments})
 
     def build(state: JiraState | None) -> Plan:

@@ -77,7 +77,7 @@ def run_review(
         run_id=run_id,
         problems=inputs.problems,
     )
-    target = target_of(client, markup or settings.jira.markup)
+    target = target_of(client, markup or settings.jira.markup, store)
 
     def build(state: JiraState | None) -> Plan:
         return plan_actions(store, [], review, settings, today=today, jira_state=state, target=target)

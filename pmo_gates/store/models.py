@@ -63,11 +63,19 @@ class Project(Base):
 
 
 class Person(Base):
+    """Someone Jira names. ``account_id`` is the id the store keys people by (issues' ``assignee_id`` and the
+    like): the accountId on Cloud; on Data Center the login name, which DC's writes take (``{"name": login}``,
+    ``[~login]``). Data Center also has an immutable user key (``JIRAUSER12345``; equal to the login on old
+    sites) that some payloads carry alone (changelog ``from``/``to`` of user fields): ``user_key`` and
+    ``login`` keep both, so a key can be turned into the login a write needs. Both are null on Cloud."""
+
     __tablename__ = "people"
 
     account_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     display_name: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    user_key: Mapped[str | None] = mapped_column(String(128), index=True)
+    login: Mapped[str | None] = mapped_column(String(128))
 
 
 class Issue(Base):
@@ -214,6 +222,24 @@ class ActionTicket(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CreateIntent(Base):
+    """A create batch sent (or about to be) whose keys the ledger has not recorded yet.
+
+    Written and committed *before* ``POST /issue/bulk`` and deleted in the transaction that records the
+    created key, so a row that survives means Jira may hold a ticket we cannot see: JQL search trails writes
+    (Cloud's index lag), and until ``jira.search_lag_seconds`` have passed since ``sent_at`` (or since the
+    client gave up waiting, ``gave_up_at``) an empty search proves nothing and the fingerprint is not
+    created again."""
+
+    __tablename__ = "create_intents"
+
+    fingerprint: Mapped[str] = mapped_column(String(64), primary_key=True)
+    project_key: Mapped[str] = mapped_column(String(64))
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    gave_up_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
 
 
 class PostedComment(Base):

@@ -77,6 +77,12 @@ def pg_store(_pg_store: Store) -> Iterator[Store]:
     yield _pg_store
 
 
+@pytest.fixture(params=["cloud", "dc"])
+def sandbox_flavour(request) -> str:
+    """The sandbox Jira's flavour: tests using it run against Cloud and against Data Center."""
+    return request.param
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def store(request) -> Store:
     """The store on SQLite and on the real PostgreSQL server: tests using it run on both."""

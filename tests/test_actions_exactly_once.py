@@ -22,6 +22,7 @@ from pmo_gates.connectors.client import build_client
 from pmo_gates.review.markup import find_marker, flatten_adf
 from pmo_gates.sandbox import FaultRule
 from pmo_gates.store import Store
+from tests.fixtures_sandbox import STRICT_INDEX_LAG
 from tests.fixtures_sandbox_actions import connection, world
 
 TODAY = date(2026, 11, 2)
@@ -38,7 +39,7 @@ def with_confirm(w, confirm: ConfirmConfig = CONFIRM):
 
 
 def run(w, today, *, read_timeout: float = 10.0, **facts):
-    client = build_client(connection(w.sandbox.url).model_copy(update={"read_timeout": read_timeout}))
+    client = build_client(connection(w.sandbox.url, w.flavour).model_copy(update={"read_timeout": read_timeout}))
     try:
         return run_actions(
             w.settings, store=w.store, client=client, today=today, now=at(today), inputs=w.inputs(today, **facts)
@@ -68,8 +69,8 @@ def level(w):
         return row.escalation_level
 
 
-def test_bulk_create_slower_than_the_read_timeout_creates_each_ticket_once(store, tmp_path):
-    with world(store, tmp_path) as w:
+def test_bulk_create_slower_than_the_read_timeout_creates_each_ticket_once(store, tmp_path, sandbox_flavour):
+    with world(store, tmp_path, sandbox_flavour, index_lag=STRICT_INDEX_LAG) as w:
         with_confirm(w)
         # Jira takes 1.5 s to create the batch; the client gives up after 0.5 s.
         w.sandbox.faults.add(FaultRule(method="POST", path=r"/issue/bulk$", delay=1.5, count=1))
@@ -86,8 +87,8 @@ def test_bulk_create_slower_than_the_read_timeout_creates_each_ticket_once(store
             assert len(load_tickets(session)) == 4
 
 
-def test_an_unconfirmed_create_is_left_pending_not_resent(store, tmp_path):
-    with world(store, tmp_path) as w:
+def test_an_unconfirmed_create_is_left_pending_not_resent(store, tmp_path, sandbox_flavour):
+    with world(store, tmp_path, sandbox_flavour, index_lag=STRICT_INDEX_LAG) as w:
         with_confirm(w, ConfirmConfig(wait_seconds=0.3, first_poll_seconds=0.1))
         # The request is lost before Jira acts: after the window nothing is known, so nothing is re-sent.
         w.sandbox.faults.add(FaultRule(method="POST", path=r"/issue/bulk$", drop=True, count=1))
@@ -106,8 +107,8 @@ def test_an_unconfirmed_create_is_left_pending_not_resent(store, tmp_path):
         assert list(fingerprints(w).values()) == [1]
 
 
-def test_comment_slower_than_the_read_timeout_is_posted_once(store, tmp_path):
-    with world(store, tmp_path) as w:
+def test_comment_slower_than_the_read_timeout_is_posted_once(store, tmp_path, sandbox_flavour):
+    with world(store, tmp_path, sandbox_flavour, index_lag=STRICT_INDEX_LAG) as w:
         with_confirm(w)
         bad = {w.projects[0]: {"has_charter": False}}
         run(w, TODAY, **bad)
@@ -120,8 +121,8 @@ def test_comment_slower_than_the_read_timeout_is_posted_once(store, tmp_path):
         assert level(w) == 1
 
 
-def test_a_comment_acted_on_then_lost_is_found_by_its_marker(store, tmp_path):
-    with world(store, tmp_path) as w:
+def test_a_comment_acted_on_then_lost_is_found_by_its_marker(store, tmp_path, sandbox_flavour):
+    with world(store, tmp_path, sandbox_flavour, index_lag=STRICT_INDEX_LAG) as w:
         with_confirm(w)
         bad = {w.projects[0]: {"has_charter": False}}
         run(w, TODAY, **bad)
@@ -131,8 +132,8 @@ def test_a_comment_acted_on_then_lost_is_found_by_its_marker(store, tmp_path):
         assert markers(w, ticket["key"]) == ["escalation-1.c0"] and level(w) == 1
 
 
-def test_dropped_comment_posts_never_skip_an_escalation_step(store, tmp_path):
-    with world(store, tmp_path) as w:
+def test_dropped_comment_posts_never_skip_an_escalation_step(store, tmp_path, sandbox_flavour):
+    with world(store, tmp_path, sandbox_flavour, index_lag=STRICT_INDEX_LAG) as w:
         with_confirm(w, ConfirmConfig(wait_seconds=0.3, first_poll_seconds=0.1))
         bad = {w.projects[0]: {"has_charter": False}}
         run(w, TODAY, **bad)
@@ -149,8 +150,8 @@ def test_dropped_comment_posts_never_skip_an_escalation_step(store, tmp_path):
         assert level(w) == 3
 
 
-def test_a_failed_property_write_is_not_a_failed_comment_and_is_repaired(store, tmp_path):
-    with world(store, tmp_path) as w:
+def test_a_failed_property_write_is_not_a_failed_comment_and_is_repaired(store, tmp_path, sandbox_flavour):
+    with world(store, tmp_path, sandbox_flavour, index_lag=STRICT_INDEX_LAG) as w:
         with_confirm(w)
         bad = {w.projects[0]: {"has_charter": False}}
         run(w, TODAY, **bad)
@@ -163,6 +164,7 @@ def test_a_failed_property_write_is_not_a_failed_comment_and_is_repaired(store, 
         assert all("property" in r.note for r in result.applied.items)
         assert level(w) == 3 and w.sandbox.state.properties(key)["pmo-gates"]["escalation_level"] == 0
         w.sandbox.faults.remove(rule)
+        w.sandbox.state.settle_index()  # the next run, once search shows the stale property
         repair = run(w, late, **bad)
         assert [i.op for i in repair.plan.items] == ["sync_property"]
         assert w.sandbox.state.properties(key)["pmo-gates"]["escalation_level"] == 3
@@ -171,8 +173,8 @@ def test_a_failed_property_write_is_not_a_failed_comment_and_is_repaired(store, 
         assert len(markers(w, key)) == 3
 
 
-def test_a_stale_property_after_store_loss_never_re_escalates(store, tmp_path):
-    with world(store, tmp_path) as w:
+def test_a_stale_property_after_store_loss_never_re_escalates(store, tmp_path, sandbox_flavour):
+    with world(store, tmp_path, sandbox_flavour, index_lag=STRICT_INDEX_LAG) as w:
         with_confirm(w)
         bad = {w.projects[0]: {"has_charter": False}}
         run(w, TODAY, **bad)
@@ -182,11 +184,12 @@ def test_a_stale_property_after_store_loss_never_re_escalates(store, tmp_path):
         run(w, late, **bad)
         assert len(markers(w, ticket["key"])) == 3
         w.sandbox.faults.clear()
+        w.sandbox.state.settle_index()  # the store is lost later, once Jira's search shows our writes
         fresh = Store(f"sqlite:///{tmp_path / 'fresh.db'}")
         try:
             from pmo_gates.connectors.sync import sync_portfolio
 
-            sync_portfolio(connection(w.sandbox.url), fresh, w.settings, full=True)
+            sync_portfolio(connection(w.sandbox.url, w.flavour), fresh, w.settings, full=True)
             w.store, original = fresh, w.store
             w.sandbox.requests.reset()
             again = run(w, late, **bad)
@@ -199,8 +202,8 @@ def test_a_stale_property_after_store_loss_never_re_escalates(store, tmp_path):
         assert markers(w, ticket["key"]) == ["escalation-1.c0", "escalation-2.c0", "escalation-3.c0"]
 
 
-def test_a_crash_between_comment_and_ledger_posts_nothing_twice(store, tmp_path, monkeypatch):
-    with world(store, tmp_path) as w:
+def test_a_crash_between_comment_and_ledger_posts_nothing_twice(store, tmp_path, monkeypatch, sandbox_flavour):
+    with world(store, tmp_path, sandbox_flavour, index_lag=STRICT_INDEX_LAG) as w:
         with_confirm(w)
         bad = {w.projects[0]: {"has_charter": False}}
         run(w, TODAY, **bad)
@@ -223,11 +226,11 @@ def test_a_crash_between_comment_and_ledger_posts_nothing_twice(store, tmp_path,
         assert markers(w, ticket["key"]) == ["escalation-1.c0"] and level(w) == 1
 
 
-def test_an_approved_later_step_without_the_earlier_one_is_refused(store, tmp_path):
+def test_an_approved_later_step_without_the_earlier_one_is_refused(store, tmp_path, sandbox_flavour):
     from pmo_gates.actions.apply import apply_plan
     from pmo_gates.actions.run import prepare
 
-    with world(store, tmp_path) as w:
+    with world(store, tmp_path, sandbox_flavour, index_lag=STRICT_INDEX_LAG) as w:
         bad = {w.projects[0]: {"has_charter": False}}
         run(w, TODAY, **bad)
         late = DUE + timedelta(days=15)
@@ -279,8 +282,8 @@ def test_the_poller_backs_off_and_stops_at_the_window_and_the_run_budget():
     assert confirmer.wait_for(lambda: None) is None and waits == []  # budget spent: look once, never wait
 
 
-def test_an_unconfirmed_transition_is_pending_and_the_resolve_comment_is_not_repeated(store, tmp_path):
-    with world(store, tmp_path) as w:
+def test_an_unconfirmed_transition_is_pending_and_the_resolve_comment_is_not_repeated(store, tmp_path, sandbox_flavour):
+    with world(store, tmp_path, sandbox_flavour, index_lag=STRICT_INDEX_LAG) as w:
         with_confirm(w, ConfirmConfig(wait_seconds=0.3, first_poll_seconds=0.1))
         bad = {w.projects[0]: {"has_charter": False}}
         run(w, TODAY, **bad)

@@ -20,6 +20,7 @@ from pmo_gates.connectors.errors import AmbiguousWriteError
 from pmo_gates.review import review_portfolio
 from pmo_gates.review.markup import find_marker
 from pmo_gates.store import Store
+from tests.fixtures_sandbox import STRICT_INDEX_LAG
 from tests.fixtures_sandbox_actions import TOKEN, world
 
 TODAY = date(2026, 11, 2)
@@ -54,8 +55,8 @@ def comments_with(w, key, purpose_prefix):
     ]
 
 
-def test_ticket_lifecycle_and_zero_writes_on_unchanged_rerun(store, tmp_path):
-    with world(store, tmp_path) as w:
+def test_ticket_lifecycle_and_zero_writes_on_unchanged_rerun(store, tmp_path, sandbox_flavour):
+    with world(store, tmp_path, sandbox_flavour, index_lag=STRICT_INDEX_LAG) as w:
         bad, advisory = w.projects[0], w.projects[1]
         broken = {bad: {"has_charter": False}, advisory: {"has_project_manager": False}}
         first = run(w, TODAY, review=True, **broken)
@@ -91,8 +92,8 @@ def test_ticket_lifecycle_and_zero_writes_on_unchanged_rerun(store, tmp_path):
             assert (row.state, row.reopen_count, row.ticket_key) == ("open", 1, ticket["key"])
 
 
-def test_overdue_ticket_climbs_the_ladder_once_per_step(store, tmp_path):
-    with world(store, tmp_path) as w:
+def test_overdue_ticket_climbs_the_ladder_once_per_step(store, tmp_path, sandbox_flavour):
+    with world(store, tmp_path, sandbox_flavour, index_lag=STRICT_INDEX_LAG) as w:
         bad = {w.projects[0]: {"has_charter": False}}
         run(w, TODAY, **bad)
         due = TODAY + timedelta(days=14)
@@ -107,8 +108,8 @@ def test_overdue_ticket_climbs_the_ladder_once_per_step(store, tmp_path):
         assert w.settings.actions.pmo_lead in json.dumps(mention["body"])
 
 
-def test_crash_after_jira_created_before_the_store_recorded(store, tmp_path, monkeypatch):
-    with world(store, tmp_path) as w:
+def test_crash_after_jira_created_before_the_store_recorded(store, tmp_path, monkeypatch, sandbox_flavour):
+    with world(store, tmp_path, sandbox_flavour, index_lag=STRICT_INDEX_LAG) as w:
         bad = {w.projects[0]: {"has_charter": False}, w.projects[1]: {"has_charter": False}}
         original = apply_module._Applier.record_created
 
@@ -122,15 +123,25 @@ def test_crash_after_jira_created_before_the_store_recorded(store, tmp_path, mon
         with w.store.session() as session:
             assert load_tickets(session) == {}
         monkeypatch.setattr(apply_module._Applier, "record_created", original)
+        # At once (a flow retry): search does not show the two tickets yet, so nothing is sent again.
         again = run(w, TODAY, **bad)
-        assert again.adopted["tickets"] == 2 and again.plan.counts["create_ticket"] == 0
+        summary = again.summary()
+        assert len(summary["deferred"]) == 2 and summary["created"] == [] and summary["create_calls"] == 0
+        assert len(w.our_tickets()) == 2
+        # Later, past the search lag allowance and the index lag: found and adopted, still none created.
+        w.settings = w.settings.model_copy(
+            update={"jira": w.settings.jira.model_copy(update={"search_lag_seconds": 0})}
+        )
+        w.sandbox.state.settle_index()
+        later = run(w, TODAY, **bad)
+        assert later.adopted["tickets"] == 2 and later.plan.counts["create_ticket"] == 0
         assert len(w.our_tickets()) == 2
 
 
-def test_rate_limits_503s_and_lost_responses_during_bulk_create(store, tmp_path, monkeypatch):
+def test_rate_limits_503s_and_lost_responses_during_bulk_create(store, tmp_path, monkeypatch, sandbox_flavour):
     from pmo_gates.sandbox import FaultRule
 
-    with world(store, tmp_path) as w:
+    with world(store, tmp_path, sandbox_flavour, index_lag=STRICT_INDEX_LAG) as w:
         w.sandbox.faults.add(FaultRule.rate_limit(count=2, retry_after=0, method="POST", path=r"/issue/bulk$"))
         w.sandbox.faults.add(FaultRule.server_error(503, count=1, method="POST", path=r"/issue/bulk$"))
         bad = {key: {"has_charter": False} for key in w.projects[:3]}
@@ -156,17 +167,18 @@ def test_rate_limits_503s_and_lost_responses_during_bulk_create(store, tmp_path,
         assert len(w.our_tickets()) == 5
 
 
-def test_fresh_database_finds_existing_tickets_and_comments(sqlite_store, tmp_path):
-    with world(sqlite_store, tmp_path) as w:
+def test_fresh_database_finds_existing_tickets_and_comments(sqlite_store, tmp_path, sandbox_flavour):
+    with world(sqlite_store, tmp_path, sandbox_flavour, index_lag=STRICT_INDEX_LAG) as w:
         bad = {key: {"has_charter": False} for key in w.projects[:2]}
         run(w, TODAY, review=True, **bad)
         tickets = {t["key"] for t in w.our_tickets()}
+        w.sandbox.state.settle_index()  # the store is lost later, once Jira's search shows our writes
         fresh = Store(f"sqlite:///{tmp_path / 'fresh.db'}")
         try:
             from pmo_gates.connectors.sync import sync_portfolio
             from tests.fixtures_sandbox_actions import connection
 
-            sync_portfolio(connection(w.sandbox.url), fresh, w.settings, full=True)
+            sync_portfolio(connection(w.sandbox.url, w.flavour), fresh, w.settings, full=True)
             w.store, original = fresh, w.store
             w.sandbox.requests.reset()
             result = run(w, TODAY, review=True, **bad)
@@ -178,8 +190,8 @@ def test_fresh_database_finds_existing_tickets_and_comments(sqlite_store, tmp_pa
         assert w.sandbox.requests.writes() == []
 
 
-def test_bulk_creation_uses_ceil_n_over_50_calls(sqlite_store, tmp_path):
-    with world(sqlite_store, tmp_path) as w:
+def test_bulk_creation_uses_ceil_n_over_50_calls(sqlite_store, tmp_path, sandbox_flavour):
+    with world(sqlite_store, tmp_path, sandbox_flavour, index_lag=STRICT_INDEX_LAG) as w:
         requests = [
             ActionRequest(
                 fingerprint=f"rca-{i:03d}",
@@ -209,8 +221,8 @@ def test_bulk_creation_uses_ceil_n_over_50_calls(sqlite_store, tmp_path):
 
 
 @pytest.mark.postgres
-def test_two_workers_at_once_create_no_duplicates(pg_store, tmp_path):
-    with world(pg_store, tmp_path) as w:
+def test_two_workers_at_once_create_no_duplicates(pg_store, tmp_path, sandbox_flavour):
+    with world(pg_store, tmp_path, sandbox_flavour, index_lag=STRICT_INDEX_LAG) as w:
         bad = {key: {"has_charter": False} for key in w.projects}
         errors = []
 
@@ -271,7 +283,7 @@ def test_cloud_rest_v3_sends_adf_bodies(sqlite_store, tmp_path):
 
 
 @pytest.mark.postgres
-def test_two_worker_processes_share_a_postgresql_store_without_duplicates(pg_store, tmp_path):
+def test_two_worker_processes_share_a_postgresql_store_without_duplicates(pg_store, tmp_path, sandbox_flavour):
     """Two separate ``pmo-gates actions`` processes at once, as two Prefect workers would run them: the
     PostgreSQL advisory lock serialises plan and apply, so every ticket exists once."""
     import os
@@ -280,7 +292,7 @@ def test_two_worker_processes_share_a_postgresql_store_without_duplicates(pg_sto
 
     from ruamel.yaml import YAML
 
-    with world(pg_store, tmp_path) as w:
+    with world(pg_store, tmp_path, sandbox_flavour, index_lag=STRICT_INDEX_LAG) as w:
         config = w.settings.model_dump(mode="json", exclude_none=True)
         config["jira"]["auth"] = {"email": "pmo-bot@example.com", "token_env": "PMO_TWO_WORKERS_TOKEN"}
         config["database"] = {"url": pg_store.url}

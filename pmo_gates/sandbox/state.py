@@ -491,6 +491,12 @@ class SandboxState:
             del self._stale[issue_id]
         return self._issues.get(issue_id)
 
+    def settle_index(self) -> None:
+        """Search catches up with every write so far (time passing, for tests of a later run)."""
+        with self.lock:
+            self._stale.clear()
+            self.version += 1  # cached search results may hold the stale view
+
     def index_pending(self) -> bool:
         """Whether some write is not yet visible to search (search results must not be cached then)."""
         now = self.index_clock()

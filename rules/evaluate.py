@@ -9,6 +9,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from pmo_gates.bulk_gc import fewer_collections
 from pmo_gates.rules.fingerprints import fingerprint, period_of
 from pmo_gates.rules.gates import GATE_FACT, decide_gate
 from pmo_gates.rules.models import LifecycleGate, Outcome, Waiver
@@ -18,6 +19,7 @@ from pmo_gates.rules.ruleset import CompiledRule, RuleSet
 WAIVABLE = (Outcome.FAIL, Outcome.UNKNOWN)
 
 
+@fewer_collections()  # a finding per (project, rule): hundreds of thousands of small objects
 def evaluate(
     rule_set: RuleSet,
     facts: Mapping[str, Mapping[str, Any]],

@@ -261,22 +261,32 @@ def _peak_per_second(starts: list[float]) -> int:
     return best
 
 
-def _timed(cmd: list[str], env: dict[str, str]) -> float:
-    began = time.perf_counter()
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of one command run to its end: the CPU is the command's own process
+    (children's rusage), never the sandbox's, which runs in a process this one started earlier."""
+    began, cpu = time.perf_counter(), _children_cpu()
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(cmd[2:5])} ... failed:\n{done.stderr[-3000:]}")
-    return round(time.perf_counter() - began, 2)
+    return round(time.perf_counter() - began, 2), round(_children_cpu() - cpu, 2)
 
 
 def _end_to_end(config: Path, env: dict[str, str]) -> dict[str, float]:
     """What the PMO runs after a sync: a review, the corrective actions and the RCA (dry runs)."""
     cli = [sys.executable, "-m", "pmo_gates.cli"]
-    times = {
-        "review_s": _timed([*cli, "review", "--config", str(config), "--dry-run", "--json"], env),
-        "actions_s": _timed([*cli, "actions", "--config", str(config), "--dry-run", "--json"], env),
-        "rca_s": _timed([*cli, "rca", "--config", str(config), "--json"], env),
+    commands = {
+        "review": [*cli, "review", "--config", str(config), "--dry-run", "--json"],
+        "actions": [*cli, "actions", "--config", str(config), "--dry-run", "--json"],
+        "rca": [*cli, "rca", "--config", str(config), "--json"],
     }
+    times: dict[str, float] = {}
+    for name, cmd in commands.items():
+        times[f"{name}_s"], times[f"{name}_cpu_s"] = _timed(cmd, env)
     print(f"[bench_sync] end to end: {times}", file=sys.stderr, flush=True)
     return times
 
@@ -331,6 +341,8 @@ def orchestrate(args: argparse.Namespace) -> dict[str, Any]:
         sb.stop()
 
     partitions = min(len(projects), 2 * args.concurrency)
+    stage_s = {k: v for k, v in (end_to_end or {}).items() if not k.endswith("_cpu_s")}
+    stage_cpu = {k: v for k, v in (end_to_end or {}).items() if k.endswith("_cpu_s")}
     minimum = _minimum(issues, len(projects), args.page_size, args.flavour)
     changed_pages = math.ceil(len(changed) / args.page_size)
     report = {
@@ -351,7 +363,10 @@ def orchestrate(args: argparse.Namespace) -> dict[str, Any]:
             "peak_rss_mb": round(naive["peak_rss_mb"], 1), "issues": naive["issues"]},
         "end_to_end": None if end_to_end is None else end_to_end | {
             "sync_s": report_seconds(full),
-            "total_s": round(report_seconds(full) + sum(end_to_end.values()), 2)},
+            "sync_cpu_s": round(full.get("sync_cpu_s", 0.0), 2),
+            "total_s": round(report_seconds(full) + sum(v for k, v in stage_s.items()), 2),
+            "total_cpu_s": round(full.get("sync_cpu_s", 0.0) + sum(v for k, v in stage_cpu.items()), 2),
+            "load_average": [round(x, 2) for x in os.getloadavg()]},
     }  # fmt: skip
     report["targets"] = {
         "incremental_requests": report["incremental"]["requests"] <= changed_pages + INCREMENTAL_SLACK,
@@ -480,7 +495,9 @@ def _print(report: dict[str, Any]) -> None:
     if e2e:
         print(
             f"End to end: sync {e2e['sync_s']} s + review {e2e['review_s']} s + actions {e2e['actions_s']} s + "
-            f"rca {e2e['rca_s']} s = {e2e['total_s']} s (target {END_TO_END_MAX_S} s)"
+            f"rca {e2e['rca_s']} s = {e2e['total_s']} s (target {END_TO_END_MAX_S} s); client CPU: sync "
+            f"{e2e['sync_cpu_s']} s + review {e2e['review_cpu_s']} s + actions {e2e['actions_cpu_s']} s + rca "
+            f"{e2e['rca_cpu_s']} s = {e2e['total_cpu_s']} s; load average {e2e['load_average']}"
         )
     lat = report.get("latency")
     if lat:

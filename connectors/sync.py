@@ -37,6 +37,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, Field
 from sqlalchemy import delete, or_, select
 
+from pmo_gates.bulk_gc import fewer_collections
 from pmo_gates.config import Settings
 from pmo_gates.connectors.client import JiraClient, RequestStats, build_client
 from pmo_gates.connectors.conflicts import drop_duplicates, settle_anchors
@@ -266,6 +267,21 @@ def sync_portfolio(
     ``now`` pins the clock (tests, replays); ``sleep`` is what retries wait with (tests pass a fake).
     Raises ``JiraConnectorError`` subclasses on Jira failures (the run is recorded as failed first).
     """
+    # Pages, rows and tuples by the million, none of them in a reference cycle: collect less often.
+    with fewer_collections():
+        return _sync_portfolio(connection, store, settings, full=full, progress=progress, now=now, sleep=sleep)
+
+
+def _sync_portfolio(
+    connection: JiraConnection,
+    store: Store,
+    settings: Settings,
+    *,
+    full: bool,
+    progress: Callable[[SyncProgress], None] | None,
+    now: datetime | None,
+    sleep: Callable[[float], None],
+) -> SyncResult:
     began = time.perf_counter()
     started = _aware(now) or datetime.now(UTC)
     state = _load_state(store)
@@ -538,10 +554,11 @@ def _full_sync(job: _Job, state: _State, run: _Run, in_scope: list[str], scope: 
         (name, part), *_ = cursor["partitions"].items()
         since = parse_jira_datetime(part["position"]) - overlap if part.get("position") else None
 
-        def store_stream(fetched: _Fetched) -> None:
-            if fetched.newest is not None:
-                part["position"] = fetched.newest.isoformat()
-            _store_fetched(job, fetched, run, cursor=cursor, watermark=True)
+        def store_stream(group: list[_Fetched]) -> None:
+            newest = _newest(group)
+            if newest is not None:
+                part["position"] = newest.isoformat()
+            _store_fetched(job, group, run, cursor=cursor, watermark=True)
 
         _pipeline(job, [_Partition(name, scope, since)], run, store_stream)
         return
@@ -553,13 +570,14 @@ def _full_sync(job: _Job, state: _State, run: _Run, in_scope: list[str], scope: 
         part_scope = scope_jql(part["projects"], jql) if part["projects"] else scope
         partitions.append(_Partition(name, part_scope, position, part["projects"]))
 
-    def store_part(fetched: _Fetched) -> None:
-        part = cursor["partitions"][fetched.partition]
-        if fetched.newest is not None:
-            current = parse_jira_datetime(part["position"]) if part.get("position") else None
-            if current is None or fetched.newest > current:
-                part["position"] = fetched.newest.isoformat()
-        _store_fetched(job, fetched, run, cursor=cursor)
+    def store_part(group: list[_Fetched]) -> None:
+        for fetched in group:
+            part = cursor["partitions"][fetched.partition]
+            if fetched.newest is not None:
+                current = parse_jira_datetime(part["position"]) if part.get("position") else None
+                if current is None or fetched.newest > current:
+                    part["position"] = fetched.newest.isoformat()
+        _store_fetched(job, group, run, cursor=cursor)
 
     def part_done(name: str) -> None:
         cursor["partitions"][name]["done"] = True
@@ -582,16 +600,20 @@ def _full_sync(job: _Job, state: _State, run: _Run, in_scope: list[str], scope: 
                 row.watermark = horizon
 
 
-def _watermark_writer(job: _Job, run: _Run, *, cursor: dict[str, Any] | None = None) -> Callable[[_Fetched], None]:
-    """Stores a single, oldest-first stream of batches, moving the watermark with each one."""
+def _watermark_writer(
+    job: _Job, run: _Run, *, cursor: dict[str, Any] | None = None
+) -> Callable[[list[_Fetched]], None]:
+    """Stores a single, oldest-first stream of batches, moving the watermark with each group of them."""
 
-    def write(fetched: _Fetched) -> None:
+    def write(group: list[_Fetched]) -> None:
         if cursor is not None:
-            if fetched.newest is not None:
-                cursor["catchup"] = fetched.newest.isoformat()
-            # The catch-up re-reads what the groups stored a moment ago: not issues of their own.
-            fetched.unchanged = 0
-        _store_fetched(job, fetched, run, cursor=cursor, watermark=True)
+            newest = _newest(group)
+            if newest is not None:
+                cursor["catchup"] = newest.isoformat()
+            for fetched in group:
+                # The catch-up re-reads what the groups stored a moment ago: not issues of their own.
+                fetched.unchanged = 0
+        _store_fetched(job, group, run, cursor=cursor, watermark=True)
 
     return write
 
@@ -604,11 +626,15 @@ def _pipeline(
     job: _Job,
     partitions: list[_Partition],
     run: _Run,
-    store_batch: Callable[[_Fetched], None],
+    store_batch: Callable[[list[_Fetched]], None],
     partition_done: Callable[[str], None] | None = None,
 ) -> None:
     """Workers read, complete and map the partitions' batches; this thread stores them one transaction
-    at a time, in each partition's order. A failure anywhere stops every worker and is raised here."""
+    at a time, in each partition's order. A failure anywhere stops every worker and is raised here.
+
+    Batches that are already waiting when the writer comes back are stored together, up to
+    ``BATCH_ISSUES`` issues in one transaction: with several workers each batch is small (memory), and a
+    commit, the child-row deletes and the bookkeeping per small batch cost more than its rows."""
     if not partitions:
         return
     out: queue.Queue[object] = queue.Queue(maxsize=max(2, min(len(partitions), job.settings.sync.concurrency)))
@@ -651,17 +677,39 @@ def _pipeline(
         for part in partitions:
             pool.submit(work, part)
         remaining = len(partitions)
+        group: list[_Fetched] = []
+        issues = 0
+
+        def flush() -> None:
+            nonlocal group, issues
+            if group:
+                pending, group, issues = group, [], 0
+                store_batch(pending)
+
         while remaining:
-            item = out.get()
+            if group:
+                try:
+                    item = out.get_nowait()
+                except queue.Empty:  # nothing else waiting: store what is there now
+                    flush()
+                    continue
+            else:
+                item = out.get()
             if isinstance(item, _Failure):
+                flush()  # what was read before the failure is kept: a re-run continues after it
                 raise item.error
             if isinstance(item, _Done):
+                flush()  # the partition's batches are stored before it is marked done
                 remaining -= 1
                 if partition_done is not None:
                     partition_done(item.partition)
                 continue
             assert isinstance(item, _Fetched)
-            store_batch(item)
+            group.append(item)
+            issues += len(item.mapped)
+            if issues >= BATCH_ISSUES:
+                flush()
+        flush()
     finally:
         stop.set()
         pool.shutdown(wait=True, cancel_futures=True)
@@ -760,22 +808,41 @@ def _prepare(job: _Job, partition: str, pages: list[list[dict[str, Any]]]) -> _F
     return _Fetched(partition, len(pages), seen, newest, mapped, errors, unchanged, unchanged_projects)
 
 
+def _newest(group: list[_Fetched]) -> datetime | None:
+    return max((f.newest for f in group if f.newest is not None), default=None)
+
+
+def _merged(group: list[_Fetched]) -> list[MappedIssue]:
+    """The issues of batches stored in one transaction, as storing them one batch after another would
+    leave them: an issue read again by a later batch (edited meanwhile) is its later version, and a key
+    that a later batch gives to another issue id belongs to that issue (the earlier holder is deleted)."""
+    if len(group) == 1:
+        return group[0].mapped
+    by_id = {m.id: m for f in group for m in f.mapped}
+    by_key = {m.issue["key"]: m for m in by_id.values()}  # exact: the store's key column is case-sensitive
+    if len(by_key) == len(by_id):
+        return list(by_id.values())
+    kept = {id(m) for m in by_key.values()}
+    return [m for m in by_id.values() if id(m) in kept]
+
+
 def _store_fetched(
     job: _Job,
-    fetched: _Fetched,
+    group: list[_Fetched],
     run: _Run,
     *,
     cursor: dict[str, Any] | None = None,
     watermark: bool = False,
 ) -> None:
-    """In the writer thread: one batch and how far its stream got, in one transaction."""
-    run.pages += fetched.pages
-    run.result.issues_seen += fetched.seen
-    run.result.issues_unchanged += fetched.unchanged
-    run.project_keys_seen |= fetched.unchanged_projects
-    for item in fetched.errors:
-        run.error(item)
-    mapped, newest = fetched.mapped, fetched.newest
+    """In the writer thread: batches and how far their streams got, in one transaction."""
+    for fetched in group:
+        run.pages += fetched.pages
+        run.result.issues_seen += fetched.seen
+        run.result.issues_unchanged += fetched.unchanged
+        run.project_keys_seen |= fetched.unchanged_projects
+        for item in fetched.errors:
+            run.error(item)
+    mapped, newest = _merged(group), _newest(group)
     with job.store.session() as s:
         for item in settle_anchors(s, mapped, job.settings.portfolio.anchor_issue_type):
             run.error(item)

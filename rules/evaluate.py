@@ -9,6 +9,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from pmo_gates.bulk_gc import fewer_collections
 from pmo_gates.rules.fingerprints import fingerprint, period_of
 from pmo_gates.rules.gates import GATE_FACT, decide_gate
 from pmo_gates.rules.models import LifecycleGate, Outcome, Waiver
@@ -18,6 +19,7 @@ from pmo_gates.rules.ruleset import CompiledRule, RuleSet
 WAIVABLE = (Outcome.FAIL, Outcome.UNKNOWN)
 
 
+@fewer_collections()  # a finding per (project, rule): hundreds of thousands of small objects
 def evaluate(
     rule_set: RuleSet,
     facts: Mapping[str, Mapping[str, Any]],
@@ -85,18 +87,20 @@ def _finding(
         outcome = compiled.outcome_fn(facts, today)
     except Exception as exc:  # a fact of the wrong type: report, do not stop the portfolio run
         outcome, error = Outcome.UNKNOWN, f"{type(exc).__name__}: {exc}"
+    if type(outcome) is not Outcome:  # compiled rules return an Outcome; anything else is converted (or raises)
+        outcome = Outcome(outcome)
     waiver = waivers.get((rule.id, project_key)) if outcome in WAIVABLE else None
     waiver_ref = None
     waived_outcome = None
     if waiver is not None:
         path, line, _ = waiver.location
-        waiver_ref = WaiverRef(
+        waiver_ref = WaiverRef.trusted(
             approver=waiver.approver, reason=waiver.reason, expires=waiver.expires, location=f"{path}:{line}"
         )
         waived_outcome, outcome = outcome, Outcome.WAIVED
     period = period_of(rule.recurrence, today)
-    # Plain validation: with pydantic-core it is faster than model_construct, and keeps the guarantees.
-    return Finding(
+    # Every value below comes from the validated rule or from here: no per-finding validation (see trusted()).
+    return Finding.trusted(
         rule_id=rule.id,
         project_key=project_key,
         outcome=outcome,

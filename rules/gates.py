@@ -49,7 +49,11 @@ def decide_gate(
     for rule_id in spec.must_meet:
         outcome = outcome_of(rule_id)
         is_counted, note = counted(rule_id, outcome)
-        must.append(CriterionResult(rule_id=rule_id, outcome=outcome, counted=is_counted, note=note))
+        must.append(
+            CriterionResult.trusted(
+                rule_id=rule_id, outcome=outcome, weight=None, points=0, counted=is_counted, note=note
+            )
+        )
         if is_counted and outcome not in MET:
             assert outcome is not None
             word = "failed" if outcome is Outcome.FAIL else "is unknown"
@@ -61,17 +65,18 @@ def decide_gate(
     for criterion in spec.should_meet:
         outcome = outcome_of(criterion.rule)
         is_counted, note = counted(criterion.rule, outcome)
-        points = criterion.weight if is_counted and outcome in MET else 0.0
+        weight = float(criterion.weight)  # the file may say 1: the result always holds a float
+        points = weight if is_counted and outcome in MET else 0.0
         if is_counted:
-            possible += criterion.weight
+            possible += weight
             earned += points
             if outcome not in MET:
                 missed.append(criterion.rule)
         should.append(
-            CriterionResult(
+            CriterionResult.trusted(
                 rule_id=criterion.rule,
                 outcome=outcome,
-                weight=criterion.weight,
+                weight=weight,
                 points=points,
                 counted=is_counted,
                 note=note,

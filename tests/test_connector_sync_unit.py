@@ -222,3 +222,65 @@ def test_a_long_portfolio_jql_is_posted(mock, sqlite_store):
     bodies = [json.loads(c.request.body) for c in mock.calls if c.request.method == "POST"]
     assert all(len(b["jql"]) > 2000 and isinstance(b["fields"], list) for b in bodies)
     assert bodies[0]["expand"] == "changelog" and "expand" not in bodies[1]
+
+
+def _raw(issue_id: int, key: str, summary: str, updated: str, history: int) -> dict[str, Any]:
+    return {
+        "id": str(issue_id),
+        "key": key,
+        "fields": {
+            "summary": summary, "project": {"key": "A", "id": "1"}, "issuetype": {"name": "Task"},
+            "status": {"name": "To Do", "statusCategory": {"key": "new"}},
+            "created": "2026-10-01T09:00:00.000+0000", "updated": updated,
+        },
+        "changelog": {"histories": [_history(history)], "total": 1},
+    }  # fmt: skip
+
+
+def _stored(store) -> list[tuple[Any, ...]]:  # type: ignore[no-untyped-def]
+    from pmo_gates.store.models import Issue
+
+    with store.session() as s:
+        issues = sorted(s.execute(select(Issue.id, Issue.key, Issue.summary)).all())
+        items = sorted(s.execute(select(ChangelogItem.issue_id, ChangelogItem.history_id)).all())
+    return [*map(tuple, issues), "|", *map(tuple, items)]
+
+
+def test_batches_stored_together_leave_what_storing_them_one_by_one_leaves(tmp_path):
+    """The writer stores batches that wait for it in one transaction: an issue read again by a later batch
+    (edited meanwhile) and a key a later batch gives to another issue id end up as they would one batch
+    after another, and nothing violates a unique constraint."""
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from pmo_gates.connectors.client import RequestStats
+    from pmo_gates.connectors.fields import FieldIds
+    from pmo_gates.connectors.mapping import map_issue
+    from pmo_gates.connectors.sync import SyncResult, _Fetched, _load_state, _Run, _store_fetched
+    from pmo_gates.store import Store
+
+    synced_at = datetime(2026, 11, 2, tzinfo=UTC)
+
+    def batch(*raws: dict[str, Any]) -> _Fetched:
+        mapped = [map_issue(r, FieldIds(), anchor_issue_type="Project", synced_at=synced_at) for r in raws]
+        return _Fetched("p0", 1, len(raws), None, mapped, [])  # type: ignore[arg-type]
+
+    def batches() -> list[_Fetched]:
+        day2, day3 = "2026-10-02T09:00:00.000+0000", "2026-10-03T09:00:00.000+0000"
+        first = batch(_raw(1, "A-1", "old", day2, 1), _raw(2, "A-2", "two", day2, 2))
+        second = batch(_raw(1, "A-1", "new", day3, 3), _raw(3, "A-2", "moved", day3, 4))
+        return [first, second]
+
+    results = []
+    for together in (False, True):
+        store = Store(f"sqlite:///{tmp_path / f'store-{together}.db'}")
+        _load_state(store)
+        job = SimpleNamespace(store=store, settings=settings(["A"]))
+        run = _Run(SyncResult(mode="full"), None, RequestStats(), synced_at)
+        groups = [batches()] if together else [[b] for b in batches()]
+        for group in groups:
+            _store_fetched(job, group, run)  # type: ignore[arg-type]
+        results.append(_stored(store))
+        store.dispose()
+    assert results[0] == results[1]
+    assert results[1] == [(1, "A-1", "new"), (3, "A-2", "moved"), "|", (1, "103"), (3, "104")]

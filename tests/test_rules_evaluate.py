@@ -10,6 +10,7 @@ import pytest
 from pmo_gates.rules.evaluate import evaluate
 from pmo_gates.rules.fingerprints import fingerprint, period_of
 from pmo_gates.rules.models import Decision, Outcome, Recurrence, Waiver
+from pmo_gates.rules.results import Evaluation
 from pmo_gates.rules.ruleset import RuleSet
 from tests.fixtures_rules import TODAY, load, write
 
@@ -211,3 +212,26 @@ def test_render_actions_fills_templates_from_the_finding(rule_set: RuleSet) -> N
     assert action.fields["summary"] == "[PMO] OPS: charter missing (execution, due 2026-11-27)"
     assert action.fields["description"] == "Owner Ada; budget 12000; floor 0.9; Project has a charter"
     assert action.fields["labels"] == ["pmo-gates"]
+
+
+def _validated_twin(model):  # type: ignore[no-untyped-def]
+    """The same result built through pydantic's validation, nested results included."""
+    return type(model).model_validate(model.model_dump())
+
+
+def test_results_built_without_validation_equal_their_validated_twins(rule_set: RuleSet) -> None:
+    """Findings and criteria skip per-item validation (``trusted``): each must be exactly what validation
+    would have built, for every kind of outcome (waived, expired waiver, unknown with an error, n/a)."""
+    failing = {**GOOD, "has_charter": False, "spi": 0.5, "cpi": 0.1, "strategic_value": 1}
+    facts = {"GOOD": GOOD, "WAIVED": failing, "EXPIRED": failing, "ODD": {**GOOD, "spi": "high"},
+             "NEW": {"phase": "planning", "current_gate": "execution"}, "BLANK": {}}  # fmt: skip
+    evaluation = evaluate(rule_set, facts, today=TODAY)
+    results = [*evaluation.findings, *evaluation.gate_results]
+    results += [c for g in evaluation.gate_results for c in (*g.must_meet, *g.should_meet)]
+    assert {f.outcome for f in evaluation.findings} >= {Outcome.PASS, Outcome.FAIL, Outcome.WAIVED, Outcome.UNKNOWN}
+    for result in results:
+        twin = _validated_twin(result)
+        assert twin == result
+        assert twin.model_dump_json() == result.model_dump_json()  # same types: 1.0 stays 1.0, enums stay enums
+        assert twin.model_fields_set == result.model_fields_set
+    assert Evaluation.model_validate(evaluation.model_dump()) == evaluation

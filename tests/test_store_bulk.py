@@ -69,3 +69,25 @@ def test_among_takes_thousands_of_values_on_both_stores(store):
         assert s.scalar(select(ChangelogItem.issue_id).where(among(s, ChangelogItem.issue_id, wanted))) is None
         left = s.scalars(select(Issue.id).where(~among(s, Issue.id, wanted))).all()
         assert len(left) == 1500 and all(i % 2 for i in left)
+
+
+def test_sqlite_datetime_text_is_sqlalchemys_for_any_datetime():
+    """The fast date-time formatter writes the text SQLAlchemy's own SQLite DATETIME writes: any year,
+    with and without microseconds, naive, UTC or another offset (the wall-clock fields as given)."""
+    import random
+    from datetime import timedelta, timezone
+
+    from sqlalchemy.dialects import sqlite
+
+    from pmo_gates.store.upsert import _sqlite_datetime
+
+    theirs = sqlite.DATETIME().bind_processor(sqlite.dialect())
+    rng = random.Random(13)
+    zones = [None, UTC, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-11))]
+    for _ in range(20_000):
+        at = datetime(
+            rng.randint(1, 9999), rng.randint(1, 12), rng.randint(1, 28), rng.randint(0, 23), rng.randint(0, 59),
+            rng.randint(0, 59), rng.choice([0, rng.randint(0, 999_999)]), tzinfo=rng.choice(zones),
+        )  # fmt: skip
+        assert _sqlite_datetime(at) == theirs(at)
+    assert _sqlite_datetime(None) is None

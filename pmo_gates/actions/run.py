@@ -27,6 +27,7 @@ from pmo_gates.actions.plan import Plan
 from pmo_gates.actions.planner import plan_actions
 from pmo_gates.actions.reconcile import JiraState, fetch_jira_state
 from pmo_gates.actions.requests import ActionRequest
+from pmo_gates.bulk_gc import fewer_collections
 from pmo_gates.config import Settings
 from pmo_gates.connectors.client import JiraClient
 from pmo_gates.review.models import ReviewResult
@@ -230,6 +231,7 @@ def execute(
     return run
 
 
+@fewer_collections()
 def run_actions(
     settings: Settings,
     *,

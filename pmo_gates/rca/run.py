@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from pmo_gates.bulk_gc import fewer_collections
 from pmo_gates.config import Settings
 from pmo_gates.rca.analyse import RcaReport, analyse_portfolio, save_results
 from pmo_gates.rca.playbook import PLAYBOOKS_DIR, Playbook, load_playbook
@@ -34,6 +35,7 @@ def find_playbook(paths: Iterable[Path], name: str) -> Path:
     return PLAYBOOKS_DIR / name
 
 
+@fewer_collections()
 def run_rca(
     settings: Settings | None,
     *,

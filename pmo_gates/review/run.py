@@ -20,6 +20,7 @@ from pmo_gates.actions.run import (
     load_inputs,
     target_of,
 )
+from pmo_gates.bulk_gc import fewer_collections
 from pmo_gates.config import Settings
 from pmo_gates.connectors.client import JiraClient
 from pmo_gates.review.gate_review import review_portfolio
@@ -45,6 +46,7 @@ class ReviewRun(BaseModel):
         }
 
 
+@fewer_collections()
 def run_review(
     settings: Settings,
     *,

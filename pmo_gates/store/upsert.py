@@ -106,8 +106,8 @@ def _sqlite_datetime(value: Any) -> str | None:
         return None
     if not isinstance(value, datetime):
         raise TypeError("SQLite DateTime type only accepts Python datetime objects as input.")
-    v = value
-    return f"{v.year:04d}-{v.month:02d}-{v.day:02d} {v.hour:02d}:{v.minute:02d}:{v.second:02d}.{v.microsecond:06d}"
+    # isoformat is C: "2026-11-02 10:15:30.000000" and then the offset, if any, which is cut off.
+    return value.isoformat(" ", "microseconds")[:26]
 
 
 def _processor(table: Table, column: str, dialect: Dialect) -> Callable[[Any], Any] | None:

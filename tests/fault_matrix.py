@@ -307,6 +307,10 @@ class Matrix:
             if killed:
                 os.kill(worker.pid, signal.SIGKILL)
             worker.wait(timeout=60)
+            # Jira still carries out a request the dead worker had sent. The next run after a kill -9 (the
+            # next schedule, or a retry once Prefect has marked the run crashed) starts well after that; a
+            # run that read the comments while it was still being carried out would post it a second time.
+            assert self.sandbox.wait_idle(timeout=30), "the sandbox kept serving the dead worker's requests"
             return int(killed), int(killed and len(self.sandbox.requests.writes()) > writes)
         finally:
             if worker.poll() is None:

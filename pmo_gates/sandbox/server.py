@@ -86,6 +86,8 @@ class SandboxServer:
         self.state.index_lag = index_lag  # seconds before a write shows in JQL search (GET /issue: at once)
         self.faults = FaultSet(flavour=flavour, seed=fault_seed)
         self.requests = RequestLog()
+        self._busy = threading.Condition()
+        self._in_flight = 0
         self.contract = validate
         self.contract_violations: list[str] = []
         self.limits = limits or SandboxLimits()
@@ -142,6 +144,17 @@ class SandboxServer:
                 self._thread.join(timeout=0.5)
         finally:
             self.stop()
+
+    def in_flight(self, change: int) -> None:
+        with self._busy:
+            self._in_flight += change
+            self._busy.notify_all()
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Wait until no request is being carried out (one a dead client sent is still carried out, as
+        Jira does); False if requests were still in flight after ``timeout`` seconds."""
+        with self._busy:
+            return self._busy.wait_for(lambda: self._in_flight == 0, timeout=timeout)
 
     def reset(self, *, state: bool = True, faults: bool = True, requests: bool = True) -> None:
         """Back to a fresh sandbox: the snapshot's data, no faults, an empty request log and no violations."""
@@ -293,6 +306,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self) -> None:
         sb = self.server.sandbox
+        sb.in_flight(+1)
+        try:
+            self._serve(sb)
+        finally:
+            sb.in_flight(-1)
+
+    def _serve(self, sb: SandboxServer) -> None:
         began, arrived = time.perf_counter(), time.time()
         parts = urlsplit(self.path)
         path, query = parts.path, parse_qs(parts.query, keep_blank_values=True)

@@ -261,6 +261,33 @@ def _peak_per_second(starts: list[float]) -> int:
     return best
 
 
+def _timeline(records: list[dict[str, Any]], concurrency: int) -> dict[str, Any]:
+    """Where a latency run's time went, from the sandbox's own request log: how many requests were in
+    flight in each second of the run, the seconds with fewer than ``concurrency`` (the pool not full),
+    and the requests outside the issue pages (start-up, horizon, catch-up, listing) with their times."""
+    if not records:
+        return {}
+    t0 = min(r["started"] for r in records)
+    spans = [(r["started"] - t0, r["started"] - t0 + (r["duration"] or 0), r) for r in records]
+    end = max(e for _, e, _ in spans)
+    occupancy = []
+    for second in range(math.ceil(end)):
+        busy = sum(min(e, second + 1) - max(s, second) for s, e, _ in spans if s < second + 1 and e > second)
+        occupancy.append(round(busy, 1))
+    pages = {"/search/jql", "/search"}
+    others = [
+        f"{s:.1f}-{e:.1f} {r['method']} {r['api_path']}"
+        for s, e, r in spans
+        if r["api_path"] not in pages or "ORDER BY updated DESC" in json.dumps(r.get("query")) or r["duration"] < 0.5
+    ]
+    return {
+        "seconds": round(end, 1),
+        "in_flight_per_s": occupancy,
+        "seconds_below_concurrency": sum(1 for o in occupancy if o < concurrency - 0.5),
+        "other_requests": others[:40],
+    }
+
+
 def _timed(cmd: list[str], env: dict[str, str]) -> float:
     began = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
@@ -414,14 +441,19 @@ def _latency(args: argparse.Namespace, workdir: Path, token: str) -> dict[str, A
                 sb.http.post(f"{sb.url}/_sandbox/faults", json=delay, timeout=60).raise_for_status()
             sb.reset_requests()
             run = _run([sys.executable, __file__, "--config", str(config), "--worker", "full"], env)
-            starts = [r["started"] for r in sb.http.get(f"{sb.url}/_sandbox/requests", timeout=120).json()["requests"]]
+            records = sb.http.get(f"{sb.url}/_sandbox/requests", timeout=120).json()["requests"]
+            starts = [r["started"] for r in records]
+            timeline = _timeline(records, concurrency)
+            (workdir / f"latency-{name}-requests.json").write_text(json.dumps(records))
             rows, distinct = _stored_issues(db)
             out[name] = _summary(run) | {
                 "peak_requests_per_s": _peak_per_second(starts),
                 "throttled_429": run["result"].get("rate_limit", {}).get("throttles", 0),
                 "stored_rows": rows,
                 "stored_distinct": distinct,
+                "timeline": timeline,
             }
+            print(f"[bench_sync] {name} timeline: {json.dumps(timeline)}", file=sys.stderr, flush=True)
     finally:
         sb.stop()
     issues = out["sequential"]["issues_upserted"]

@@ -24,18 +24,19 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, func, or_, select
 
 from pmo_gates.bulk_gc import fewer_collections
 from pmo_gates.config import Settings
@@ -60,7 +61,7 @@ from pmo_gates.connectors.prefetch import prefetch
 from pmo_gates.connectors.projects import fetch_projects, project_row
 from pmo_gates.connectors.rate import RequestBudget
 from pmo_gates.connectors.redact import Redactor
-from pmo_gates.connectors.search import IssueSearch, fetch_changelogs, fetch_worklogs, scope_jql
+from pmo_gates.connectors.search import ID_PAGE_SIZE, IssueSearch, fetch_changelogs, fetch_worklogs, scope_jql
 from pmo_gates.store import Store, upsert
 from pmo_gates.store.models import (
     ChangelogItem,
@@ -222,8 +223,14 @@ def _context_fits(context: SiteContext | None, connection: JiraConnection, setti
 
 
 def _learn_context(client: JiraClient, connection: JiraConnection, settings: Settings) -> SiteContext:
-    """serverInfo (when auto-detecting, done by build_client), /myself and /field."""
-    myself = client.get("/myself")
+    """serverInfo (when auto-detecting, done by build_client), /myself, /field and /status: the three at
+    once, since each pays Jira's latency and none needs another's answer."""
+    status_warnings: list[str] = []
+    with ThreadPoolExecutor(3, thread_name_prefix="pmo-gates-context") as pool:
+        myself_call = pool.submit(client.get, "/myself")
+        fields_call = pool.submit(client.jira.fields)
+        statuses_call = pool.submit(_statuses, client, status_warnings)
+        myself, raw_fields, statuses = myself_call.result(), fields_call.result(), statuses_call.result()
     timezone = str(myself.get("timeZone") or "UTC")
     warnings: list[str] = []
     try:
@@ -231,9 +238,9 @@ def _learn_context(client: JiraClient, connection: JiraConnection, settings: Set
     except (ZoneInfoNotFoundError, ValueError):
         warnings.append(f"Jira reports an unknown time zone {timezone!r} for the sync user; using UTC")
         timezone = "UTC"
-    fields = resolve_fields(client.jira.fields(), settings.fields)
+    fields = resolve_fields(raw_fields, settings.fields)
     fields.warnings[:0] = warnings
-    statuses = _statuses(client, fields.warnings)
+    fields.warnings.extend(status_warnings)
     return SiteContext(
         jira_url=connection.url, flavour=client.flavour, timezone=timezone, fields=fields, statuses=statuses
     )
@@ -449,15 +456,41 @@ def _sync(
     *,
     page_size: int,
 ) -> None:
-    portfolio = settings.portfolio
     with store.session() as s:
         known_projects = set(s.scalars(select(Project.key)))
-    full = run.result.mode == "full"
 
+    field_ids = context.fields
+    custom = [field_ids.get(n) for n in ("story_points", "sprint", "epic_link", *PROJECT_FIELDS)]
+    fields = [f for f in SYSTEM_FIELDS if settings.sync.sync_worklogs or f != "worklog"]
+    fields += [f for f in custom if f]
+    search = IssueSearch(client, fields=fields, page_size=page_size, tz=context.zone(), expand="changelog")
+    with ThreadPoolExecutor(settings.sync.concurrency, thread_name_prefix="pmo-gates-fetch") as aux:
+        _sync_with(client, store, settings, context, state, run, search, aux, known_projects)
+
+
+def _sync_with(
+    client: JiraClient,
+    store: Store,
+    settings: Settings,
+    context: SiteContext,
+    state: _State,
+    run: _Run,
+    search: IssueSearch,
+    aux: ThreadPoolExecutor,
+    known_projects: set[str],
+) -> None:
+    portfolio = settings.portfolio
+    full = run.result.mode == "full"
     run.report("projects")
     configured = set(portfolio.projects)
     wanted = configured if full else configured - known_projects
-    found = _store_projects(client, store, wanted, run)
+    # A new multi-group full sync needs the horizon before its groups read: ask for it while the project
+    # records are fetched (both pay Jira's latency). It is used only if every configured project exists.
+    ahead_scope = scope_jql(list(portfolio.projects), portfolio.jql) if portfolio.projects else None
+    horizon_ahead: Future[datetime | None] | None = None
+    if full and ahead_scope and _partition_count(settings, len(configured)) > 1 and not _resumable(state):
+        horizon_ahead = aux.submit(search.newest, ahead_scope)
+    found = _store_projects(client, store, wanted, run, executor=aux)
     missing = sorted(wanted - found)
     if missing:
         # Jira refuses a whole search that names an unknown project: leave them out, and say so.
@@ -472,29 +505,34 @@ def _sync(
         )
     scope = scope_jql(in_scope, portfolio.jql)
     overlap = timedelta(minutes=settings.sync.overlap_minutes)
+    if horizon_ahead is not None and scope != ahead_scope:
+        horizon_ahead.cancel()
+        _quietly(horizon_ahead)  # asked over projects Jira does not have: asked again below
+        horizon_ahead = None
 
-    field_ids = context.fields
-    custom = [field_ids.get(n) for n in ("story_points", "sprint", "epic_link", *PROJECT_FIELDS)]
-    fields = [f for f in SYSTEM_FIELDS if settings.sync.sync_worklogs or f != "worklog"]
-    fields += [f for f in custom if f]
-    search = IssueSearch(client, fields=fields, page_size=page_size, tz=context.zone(), expand="changelog")
     # A full sync reads everything in scope (its groups resume on their own); an incremental one from the watermark.
     since = state.watermark - overlap if not full and state.watermark is not None else None
     if run.progress is not None:  # one extra request, only for someone watching a progress bar
         run.expected = search.count(scope, since)
     run.report("issues")
-    with ThreadPoolExecutor(settings.sync.concurrency, thread_name_prefix="pmo-gates-fetch") as aux:
-        job = _Job(client, store, settings, context, search, run.synced_at, aux, drop_unchanged=not full)
-        if full:
-            _full_sync(job, state, run, in_scope, scope, overlap)
-        else:
-            _pipeline(job, [_Partition("all", scope, since)], run, _watermark_writer(job, run))
+    job = _Job(client, store, settings, context, search, run.synced_at, aux, drop_unchanged=not full)
+    listing: _Listing | None = None
+    if full:
+        listing = _full_sync(job, state, run, in_scope, scope, overlap, horizon_ahead)
+    else:
+        _pipeline(job, [_Partition("all", scope, since)], run, _watermark_writer(job, run))
 
     new_keys = run.project_keys_seen - known_projects - found
-    found |= _store_projects(client, store, new_keys, run) if new_keys else set()
+    try:
+        found |= _store_projects(client, store, new_keys, run, executor=aux) if new_keys else set()
+    except BaseException:
+        if listing is not None:
+            listing.cancel()
+        raise
     if full:
         run.report("reconcile")
-        _reconcile(search, store, scope, in_scope, bool(portfolio.jql), run)
+        listed = listing() if listing is not None else list(search.ids(scope))
+        _reconcile(search, store, listed, in_scope, scope, bool(portfolio.jql), run)
         with store.session() as s:
             unanchored = s.scalars(select(Project.key).where(Project.anchor_issue_key.is_(None)))
             unanchored_keys = sorted(unanchored)
@@ -527,8 +565,32 @@ def _refresh_statistics(store: Store) -> None:
             connection.exec_driver_sql(f"ANALYZE {table}")
 
 
-def _full_sync(job: _Job, state: _State, run: _Run, in_scope: list[str], scope: str, overlap: timedelta) -> None:
+def _resumable(state: _State) -> bool:
+    cursor = state.cursor
+    return bool(cursor) and cursor.get("mode") == "full" and isinstance(cursor.get("partitions"), dict)  # type: ignore[union-attr]
+
+
+def _quietly(future: Future[Any]) -> None:
+    """Wait for a request whose answer is no longer wanted, ignoring its failure."""
+    try:
+        future.result()
+    except Exception:
+        log.debug("discarded an early request's failure", exc_info=True)
+
+
+def _full_sync(
+    job: _Job,
+    state: _State,
+    run: _Run,
+    in_scope: list[str],
+    scope: str,
+    overlap: timedelta,
+    horizon_ahead: Future[datetime | None] | None = None,
+) -> _Listing | None:
     """Project groups read in parallel, then one catch-up pass over what changed meanwhile.
+
+    Returns how to get the id listing deletion reconciliation needs when it was started here (several
+    groups: it is read in key-range slices, in parallel with the catch-up pass), None otherwise.
 
     Why it never skips an issue: before any group is read, the newest ``updated`` in scope is noted (the
     horizon). An issue that did not change after that is read by its group (every group pages its slice
@@ -543,7 +605,7 @@ def _full_sync(job: _Job, state: _State, run: _Run, in_scope: list[str], scope: 
         cursor = _new_plan(in_scope, jql, job.settings, run)
         if len(cursor["partitions"]) > 1:
             try:
-                horizon = job.search.newest(scope)
+                horizon = horizon_ahead.result() if horizon_ahead is not None else job.search.newest(scope)
             except JiraHTTPError as exc:
                 raise _config_error(exc) if exc.status_code == 400 else exc from None
             cursor["horizon"] = horizon.isoformat() if horizon else None
@@ -552,6 +614,8 @@ def _full_sync(job: _Job, state: _State, run: _Run, in_scope: list[str], scope: 
         # One stream, oldest change first: an issue edited meanwhile moves ahead of the reader, so the
         # stream itself is the proof and its position is the watermark (no horizon, no catch-up).
         (name, part), *_ = cursor["partitions"].items()
+        if horizon_ahead is not None:
+            _quietly(horizon_ahead)  # one stream needs no horizon
         since = parse_jira_datetime(part["position"]) - overlap if part.get("position") else None
 
         def store_stream(group: list[_Fetched]) -> None:
@@ -561,7 +625,9 @@ def _full_sync(job: _Job, state: _State, run: _Run, in_scope: list[str], scope: 
             _store_fetched(job, group, run, cursor=cursor, watermark=True)
 
         _pipeline(job, [_Partition(name, scope, since)], run, store_stream)
-        return
+        return None
+    if horizon_ahead is not None:
+        _quietly(horizon_ahead)  # resuming: the horizon of the interrupted sync stands
     partitions = []
     for name, part in cursor["partitions"].items():
         if part["done"]:
@@ -590,7 +656,13 @@ def _full_sync(job: _Job, state: _State, run: _Run, in_scope: list[str], scope: 
     since = parse_jira_datetime(start) - overlap if start else None
     catchup = replace(job, drop_unchanged=True)
     writer = _watermark_writer(catchup, run, cursor=cursor)
-    _pipeline(catchup, [_Partition("catchup", scope, since)], run, writer)
+    # The deletion listing is independent of the catch-up's writes: read it meanwhile (see _id_listing).
+    listing = _id_listing(job, in_scope, scope, run)
+    try:
+        _pipeline(catchup, [_Partition("catchup", scope, since)], run, writer)
+    except BaseException:
+        listing.cancel()
+        raise
     horizon = parse_jira_datetime(cursor["horizon"]) if cursor.get("horizon") else None
     if horizon is not None:
         with job.store.session() as s:
@@ -598,6 +670,51 @@ def _full_sync(job: _Job, state: _State, run: _Run, in_scope: list[str], scope: 
             assert row is not None
             if row.watermark is None or _aware(row.watermark) < horizon:  # type: ignore[operator]
                 row.watermark = horizon
+    return listing
+
+
+class _Listing:
+    """The id listing of the scope, read in slices on their own threads; ``()`` waits for all of them."""
+
+    def __init__(self, search: IssueSearch, scopes: list[str], workers: int) -> None:
+        self._pool = ThreadPoolExecutor(max(1, min(workers, len(scopes))), thread_name_prefix="pmo-gates-ids")
+        self._futures = [self._pool.submit(lambda sc: list(search.ids(sc)), sc) for sc in scopes]
+        self._pool.shutdown(wait=False)
+
+    def __call__(self) -> list[list[tuple[int, str]]]:
+        return [page for future in self._futures for page in future.result()]
+
+    def cancel(self) -> None:
+        for future in self._futures:
+            future.cancel()
+        for future in self._futures:
+            if not future.cancelled():
+                _quietly(future)
+
+
+def _id_listing(job: _Job, in_scope: list[str], scope: str, run: _Run) -> _Listing:
+    """Start listing every (id, key) in scope, for deletion reconciliation.
+
+    One keyset listing pays Jira's latency once per page of ids (5,000 on Cloud): 40 pages in a row for
+    200,000 issues. So the projects are cut into contiguous key slices, about one listing page each (as
+    many as the store holds issues, up to ``sync.concurrency`` slices), listed in parallel. The slices
+    together are exactly the scope (each is the scope's JQL over its own projects), so the union is as
+    complete as one listing; a JQL-only portfolio is listed in one piece.
+    """
+    concurrency = job.settings.sync.concurrency
+    slices = 1
+    if in_scope and concurrency > 1:
+        with job.store.session() as s:
+            stored = s.scalar(select(func.count()).select_from(Issue)) or 0
+        per_page = ID_PAGE_SIZE[job.client.flavour]
+        slices = max(1, min(concurrency, len(in_scope), math.ceil(max(stored, run.result.issues_seen) / per_page)))
+    if slices == 1:
+        return _Listing(job.search, [scope], 1)
+    ordered = sorted(in_scope)
+    size = math.ceil(len(ordered) / slices)
+    jql = job.settings.portfolio.jql
+    scopes = [scope_jql(ordered[i : i + size], jql) for i in range(0, len(ordered), size)]
+    return _Listing(job.search, scopes, concurrency)
 
 
 def _watermark_writer(
@@ -730,10 +847,13 @@ def _batches(pages: Iterable[list[dict[str, Any]]], size: int | None = None) -> 
         yield pending
 
 
-def _store_projects(client: JiraClient, store: Store, keys: set[str], run: _Run) -> set[str]:
+def _store_projects(
+    client: JiraClient, store: Store, keys: set[str], run: _Run, *, executor: Executor | None = None
+) -> set[str]:
     if not keys:
         return set()
-    rows = [project_row(raw, run.synced_at) for raw in fetch_projects(client, keys) if raw.get("key")]
+    raws = fetch_projects(client, keys, executor=executor)
+    rows = [project_row(raw, run.synced_at) for raw in raws if raw.get("key")]
     if rows:
         with store.session() as s:
             _drop_renamed_projects(s, rows)
@@ -949,11 +1069,20 @@ def _write(s: Any, mapped: list[MappedIssue], *, sync_worklogs: bool) -> None:
     upsert(s, IssueLink.__table__, list(links.values()), key=["id"])
 
 
-def _reconcile(search: IssueSearch, store: Store, scope: str, projects: list[str], has_jql: bool, run: _Run) -> None:
-    """Delete stored issues Jira no longer has in scope, after a complete listing of ids."""
+def _reconcile(
+    search: IssueSearch,
+    store: Store,
+    listing: Iterable[list[tuple[int, str]]],
+    projects: list[str],
+    scope: str,
+    has_jql: bool,
+    run: _Run,
+) -> None:
+    """Delete stored issues Jira no longer has in scope, after a complete ``listing`` of their ids (taken
+    after the issues were read: an issue created since is not in it, but its lookup below keeps it)."""
     listed: set[int] = set()
     listed_projects: set[str] = set()
-    for page in search.ids(scope):
+    for page in listing:
         for issue_id, key in page:
             listed.add(issue_id)
             if "-" in key:

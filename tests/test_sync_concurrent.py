@@ -181,3 +181,80 @@ def test_the_full_sync_reads_groups_in_parallel(sqlite_store):
         result = run_sync(sb, sqlite_store, full=True, cfg=_cfg(sb))
         assert result.rate_limit["peak_in_flight"] >= 2
         _complete(sb, sqlite_store)
+
+
+# -- the serial steps around the groups, made concurrent (issue 13: the latency benchmark's lost seconds) --
+
+
+@pytest.mark.parametrize("flavour", ["cloud", "dc"])
+def test_the_deletion_listing_read_in_key_slices_covers_every_project_and_finds_every_deletion(
+    sqlite_store, flavour, monkeypatch
+):
+    # 10 ids a listing page: the 96 issues make several slices, listed in parallel with the catch-up.
+    monkeypatch.setattr(sync_module, "ID_PAGE_SIZE", {"cloud": 10, "dc": 10})
+    listed: list[str] = []
+    real_ids = sync_module.IssueSearch.ids
+
+    def spying_ids(self, scope):
+        listed.append(scope)
+        return real_ids(self, scope)
+
+    monkeypatch.setattr(sync_module.IssueSearch, "ids", spying_ids)
+    with serve(portfolio(projects=8, issues_per_project=12), flavour) as sb:
+        cfg = _cfg(sb)
+        run_sync(sb, sqlite_store, full=True, cfg=cfg)
+        assert len(listed) == 4  # min(concurrency, projects, ceil(issues / ids per page))
+        keys = sorted(p["key"] for p in sb.state.projects())
+        in_slices = [k for scope in listed for k in keys if f'"{k}"' in scope]
+        assert sorted(in_slices) == keys  # every project in exactly one slice
+
+        by_project: dict[str, str] = {}
+        for issue in sb.state.issues():
+            by_project.setdefault(issue["fields"]["project"]["key"], issue["key"])
+        victims = [by_project[keys[0]], by_project[keys[-1]]]  # in the first and the last slice
+        ids = {int(sb.state.issue(k)["id"]) for k in victims}
+        for key in victims:
+            sb.state.delete_issue(key)
+        result = run_sync(sb, sqlite_store, full=True, cfg=cfg)
+        assert result.issues_deleted == 2
+        assert not ids & _stored_ids(sqlite_store)
+        _complete(sb, sqlite_store)
+
+
+def test_a_missing_project_with_several_groups_drops_the_early_horizon_and_syncs_the_rest(sqlite_store):
+    # The horizon is asked for while the project records load, over the configured projects; one of them
+    # does not exist, so that answer (a 400) is dropped and the horizon asked again over the rest.
+    from tests.fixtures_connector import settings
+
+    with serve(portfolio(projects=4, issues_per_project=12), "cloud") as sb:
+        keys = sorted(p["key"] for p in sb.state.projects())
+        cfg = settings(
+            [*keys, "NOPE"],
+            url=sb.url,
+            page_size=PAGE,
+            sync={"concurrency": 4, "partitions": 4, "requests_per_second": 500},
+        )
+        result = run_sync(sb, sqlite_store, full=True, cfg=cfg)
+        assert any("NOPE" in w for w in result.warnings)
+        assert _cursor(sqlite_store) == {}  # completed
+        _complete(sb, sqlite_store)
+
+
+def test_project_records_are_fetched_in_concurrent_chunks_and_yielded_in_key_order():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pmo_gates.connectors.projects import fetch_projects
+
+    barrier = threading.Barrier(3, timeout=10)  # passes only when the three chunks are in flight at once
+
+    class Client:
+        is_cloud = True
+
+        def get(self, path, params):
+            barrier.wait()
+            return {"values": [{"key": k} for k in params["keys"]], "isLast": True}
+
+    keys = [f"P{i:03d}" for i in range(120)]  # 50 keys a request: three chunks
+    with ThreadPoolExecutor(3) as pool:
+        got = [p["key"] for p in fetch_projects(Client(), reversed(keys), executor=pool)]
+    assert got == keys

@@ -57,6 +57,19 @@ def test_an_absurd_actual_cost_is_that_projects_data_error(store):
     assert compute_facts(store, today=TODAY)["A"]["cpi"] == pytest.approx(1.25)
 
 
+def test_an_amount_beyond_any_budget_is_that_projects_data_error_not_a_figure(store):
+    """1e18 is finite, but no project costs that: a pasted number. Like the sync's plausibility bound, a
+    currency fact above 1e15 is unknown for the project and named as its data error, so no total, chart or
+    rule takes it as a figure."""
+    _evm_portfolio(store, B=1e18)
+    table = compute_fact_table(store, today=TODAY)
+    assert table.values["B"]["actual_cost"] is None and table.values["B"]["eac"] is None
+    flagged = {p.field: p.message for p in table.problems if p.project_key == "B"}
+    assert "actual_cost" in flagged and "1e+15" in flagged["actual_cost"]
+    assert all(p.project_key == "B" for p in table.problems)
+    assert table.values["A"]["actual_cost"] == 400.0
+
+
 def _registry(fn) -> FactRegistry:
     registry = FactRegistry("t")
     registry.register("x", type=FactType.NUMBER, description="X.")(fn)

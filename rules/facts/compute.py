@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from pmo_gates.connectors.plausibility import MAX_AMOUNT as PLAUSIBLE_AMOUNT
 from pmo_gates.rules.facts.context import FactContext, FactParams
 from pmo_gates.rules.facts.registry import FactDefinition, FactRegistry, default_registry
 from pmo_gates.store import Store
@@ -201,6 +202,7 @@ def _isolate(
 
 
 _MISSING = object()
+MAX_AMOUNT = PLAUSIBLE_AMOUNT  # the sync's bound: a store filled before it checked amounts can hold more
 
 
 def _checked(definition: FactDefinition, value: Any) -> Any:
@@ -214,5 +216,8 @@ def _checked(definition: FactDefinition, value: Any) -> Any:
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError(f"not a finite number ({value})")
+        if definition.spec.unit == "currency" and abs(value) > MAX_AMOUNT:
+            # Finite but no real amount (a pasted number): taken as a figure, it would swamp every total.
+            raise ValueError(f"an amount beyond {MAX_AMOUNT:g} ({value:g}): no real project costs that")
         value = round(value, DECIMALS)
     return value

@@ -36,6 +36,7 @@ from typing import Any, Literal
 
 from sqlalchemy import insert
 
+from pmo_gates.rca.causes import CAUSES
 from pmo_gates.store import Store
 from pmo_gates.store.models import ChangelogItem, Issue, IssueLink, Person, Project
 
@@ -44,15 +45,7 @@ WORKFLOW = ("In Progress", "Code Review", "Testing")
 DWELL = {"In Progress": 3.5, "Code Review": 1.2, "Testing": 2.0}  # mean days at pace 1
 CATEGORY = {"To Do": "new", "In Progress": "indeterminate", "Code Review": "indeterminate", "Testing": "indeterminate"}
 CATEGORY["Done"] = "done"
-ALL_CAUSES = (
-    "dependency_blocked",
-    "resource_overload",
-    "scope_creep",
-    "status_bottleneck",
-    "unstaffed_work",
-    "rework",
-    "estimation_error",
-)
+ALL_CAUSES = CAUSES  # the analysis's vocabulary: what it plants must be what the analysis can name
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,6 @@ a snapshot exported from the sandbox serves the same portfolio again."""
 from __future__ import annotations
 
 import json
-import textwrap
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -14,32 +12,10 @@ from pmo_gates.cli import app
 from pmo_gates.config import load_settings
 from pmo_gates.connectors.export import export_snapshot
 from pmo_gates.sandbox import Snapshot
-from tests.fixtures_connector import EMAIL, TOKEN, FakeClock, connection
-from tests.fixtures_sync import portfolio, project_keys, run_sync, serve, served, stored
+from tests.fixtures_connector import TOKEN, FakeClock, connection
+from tests.fixtures_sync import portfolio, project_keys, run_sync, serve, served, stored, write_sandbox_config
 
 ENV = {"PMO_GATES_TEST_TOKEN": TOKEN}
-
-
-def _config(tmp_path: Path, url: str, projects: list[str], flavour: str = "cloud", **extra: str) -> Path:
-    email = f"email: {EMAIL}" if flavour == "cloud" else "email: null"
-    path = tmp_path / "pmo-gates.yaml"
-    body = textwrap.dedent(
-        f"""\
-        jira:
-          url: {url}
-          flavour: {flavour}
-          page_size: 10
-          auth:
-            {email}
-            token_env: PMO_GATES_TEST_TOKEN
-        portfolio:
-          projects: [{", ".join(projects)}]
-        database:
-          url: sqlite:///{tmp_path / "store.db"}
-        """
-    )
-    path.write_text(body + "".join(f"{k}: {v}\n" for k, v in extra.items()))
-    return path
 
 
 @pytest.fixture
@@ -50,7 +26,7 @@ def runner() -> CliRunner:
 @pytest.mark.parametrize("flavour", ["cloud", "dc"])
 def test_sync_command_prints_the_result_as_json(runner, tmp_path, flavour):
     with serve(portfolio(), flavour) as sb:
-        cfg = _config(tmp_path, sb.url, project_keys(sb), flavour)
+        cfg = write_sandbox_config(tmp_path, sb.url, project_keys(sb), flavour=flavour, page_size=10)
         result = runner.invoke(app, ["sync", "--config", str(cfg), "--json"], env=ENV)
         assert result.exit_code == 0, result.output
         data = json.loads(result.stdout)
@@ -66,7 +42,7 @@ def test_sync_command_reports_config_errors_clearly(runner, tmp_path):
     result = runner.invoke(app, ["sync", "--config", str(bad)], env=ENV)
     assert result.exit_code == 2 and "bad.yaml:2: jira.url: must start with http:// or https://" in result.output
 
-    good = _config(tmp_path, "http://127.0.0.1:9", ["A"])
+    good = write_sandbox_config(tmp_path, "http://127.0.0.1:9", ["A"], page_size=10)
     result = runner.invoke(app, ["sync", "--config", str(good)], env={})
     assert result.exit_code == 2 and "PMO_GATES_TEST_TOKEN is not set" in result.output
 
@@ -76,7 +52,7 @@ def test_sync_command_reports_config_errors_clearly(runner, tmp_path):
 
 def test_sync_command_reports_jira_failures_without_secrets(runner, tmp_path):
     with serve(portfolio(), "cloud") as sb:
-        cfg = _config(tmp_path, sb.url, project_keys(sb))
+        cfg = write_sandbox_config(tmp_path, sb.url, project_keys(sb), page_size=10)
         result = runner.invoke(app, ["sync", "--config", str(cfg)], env={"PMO_GATES_TEST_TOKEN": "wrong-token-123"})
         assert result.exit_code == 1
         assert "HTTP 401" in result.output and "wrong-token-123" not in result.output
@@ -86,7 +62,7 @@ def test_sync_command_reports_jira_failures_without_secrets(runner, tmp_path):
 def test_export_round_trip(runner, tmp_path, flavour, sqlite_store):
     out = tmp_path / "exported.json"
     with serve(portfolio(), flavour) as sb:
-        cfg = _config(tmp_path, sb.url, project_keys(sb), flavour)
+        cfg = write_sandbox_config(tmp_path, sb.url, project_keys(sb), flavour=flavour, page_size=10)
         result = runner.invoke(app, ["snapshot", "export", "--config", str(cfg), "--out", str(out), "--json"], env=ENV)
         assert result.exit_code == 0, result.output
         summary = json.loads(result.stdout)
@@ -107,7 +83,7 @@ def test_export_completes_truncated_histories(tmp_path):
     from pmo_gates.sandbox import SandboxLimits
 
     with serve(portfolio(), "cloud", limits=SandboxLimits(search_changelog_histories=1)) as sb:
-        settings = load_settings(_config(tmp_path, sb.url, project_keys(sb)))
+        settings = load_settings(write_sandbox_config(tmp_path, sb.url, project_keys(sb), page_size=10))
         conn = connection(sb.url, page_size=10)
         result = export_snapshot(conn, settings, tmp_path / "out.json", sleep=FakeClock().sleep)
         want = {i["key"]: len(i["changelog"]["histories"]) for i in sb.state.issues()}

@@ -48,11 +48,11 @@ def apply_setup(
     clock: Callable[[], float] = time.monotonic,
 ) -> SetupResult:
     result = _apply_items(client, plan, field_names)
-    created = {
-        item.project_key: (item.payload["fields"]["issuetype"]["name"], applied)
+    applied_by_id = {applied.id: applied for applied in result.items}
+    created = {  # project -> (anchor issue type, its applied item, whose result starts with the new key)
+        item.project_key: (item.payload["fields"]["issuetype"]["name"], applied_by_id[item.id])
         for item in plan.items
-        for applied in result.items
-        if item.op == "create_anchor" and applied.id == item.id and applied.status == "done" and item.project_key
+        if item.op == "create_anchor" and item.project_key and applied_by_id[item.id].status == "done"
     }
     if created:
         unseen = await_anchors_indexed(

@@ -203,6 +203,44 @@ def test_keyset_paging_survives_concurrent_changes(state: SandboxState, jql: str
     assert set(expected) <= set(seen)
 
 
+def _by_updated(state: SandboxState, descending: bool) -> list[str]:
+    """Every searchable issue in (updated, id) order, worked out here without the engine."""
+    stamp = [
+        (datetime.fromisoformat(i["fields"]["updated"].replace("+0000", "+00:00")).timestamp(), int(i["id"]), i["key"])
+        for i in state.issues()
+    ]
+    return [key for *_, key in sorted(stamp, reverse=descending)]
+
+
+@pytest.mark.parametrize("direction", ["ASC", "DESC"])
+def test_pinning_most_projects_pages_by_walking_the_updated_index(state: SandboxState, direction: str) -> None:
+    """A sync's horizon (``project in (every key) ORDER BY updated DESC``, one issue) must not sort the whole
+    portfolio first: on 200,000 issues that took the sandbox 2.3 s while the sync waited for it."""
+    projects = ", ".join(p["key"] for p in state.projects())
+    jql = f"project in ({projects}) ORDER BY updated {direction}"
+    compiled = state.compile_jql(jql)
+    calls = 0
+    matches = compiled.matches
+
+    def counting(issue: dict) -> bool:
+        nonlocal calls
+        calls += 1
+        return matches(issue)
+
+    compiled.matches = counting
+    first = state.search.page(compiled, jql, after=None, limit=1)
+    assert calls <= 2, "the engine looked at every issue for a one-issue page"
+    keys, after, page = [], None, first
+    while True:
+        page = state.search.page(compiled, jql, after=after, limit=4)
+        keys += [i["key"] for i in page.issues]
+        after = page.position_after(compiled)
+        if not page.has_more:
+            break
+    assert keys == _by_updated(state, descending=direction == "DESC")
+    assert first.issues[0]["key"] == keys[0]
+
+
 def test_updated_walk_and_sorted_path_agree(state: SandboxState) -> None:
     projects = ", ".join(p["key"] for p in state.projects())
     walked = state.search.page(state.compile_jql("updated >= -3650d ORDER BY updated DESC"), "a", after=None, limit=999)

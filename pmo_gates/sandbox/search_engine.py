@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 _CACHE_SIZE = 64  # a concurrent sync pages through one query per project group at once
 _UPDATED = ("updated", "updateddate")
+_WALK_SHARE = 2  # walk the updated index when the pinned projects hold at least half of the issues
 
 
 @dataclass
@@ -106,14 +107,18 @@ class SearchEngine:
 
     # -- the updated index ------------------------------------------------------------------------------
 
-    @staticmethod
-    def _walks_updated(query: CompiledQuery) -> bool:
-        return (
-            len(query.order_by) == 1
-            and query.order_by[0].field.lower() in _UPDATED
-            and query.hints.projects is None
-            and query.hints.keys is None
-        )
+    def _walks_updated(self, query: CompiledQuery) -> bool:
+        """Whether to page by walking the (updated, id) index rather than sorting the candidates.
+
+        Pinned projects do not rule the walk out: when they hold most of the portfolio (a sync's horizon
+        names every project), walking skips few issues per page, where sorting would touch them all."""
+        if len(query.order_by) != 1 or query.order_by[0].field.lower() not in _UPDATED or query.hints.keys is not None:
+            return False
+        projects = query.hints.projects
+        if projects is None:
+            return True
+        pinned = sum(self.state.project_issue_count(p) for p in projects)
+        return pinned * _WALK_SHARE >= len(self.state)
 
     def _walk_updated(self, query: CompiledQuery, after: tuple[list[Any], int] | None, limit: int) -> SearchPage:
         index = self.state.updated_index()

@@ -214,6 +214,9 @@ class SandboxState:
     def project_issue_ids(self, project_key: str) -> list[int]:
         return list(self._project_ids.get(project_key, {}))
 
+    def project_issue_count(self, project_key: str) -> int:
+        return len(self._project_ids.get(project_key, ()))
+
     def updated_index(self) -> list[tuple[float, int]]:
         """(updated epoch seconds, id) ascending; callers must hold the lock while using it."""
         return self._updated

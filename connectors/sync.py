@@ -594,7 +594,7 @@ def _full_sync(
     """Project groups read in parallel, then one catch-up pass over what changed meanwhile.
 
     Returns how to get the id listing deletion reconciliation needs when it was started here (several
-    groups: it is read in key-range slices, in parallel with the catch-up pass), None otherwise.
+    groups: it is read in key-range slices, beside the groups and the catch-up pass), None otherwise.
 
     Why it never skips an issue: before any group is read, the newest ``updated`` in scope is noted (the
     horizon). An issue that did not change after that is read by its group (every group pages its slice
@@ -653,16 +653,16 @@ def _full_sync(
         cursor["partitions"][name]["done"] = True
         _save_cursor(job.store, cursor)
 
-    _pipeline(job, partitions, run, store_part, part_done)
-
-    # The catch-up: everything changed since the horizon, stored as an incremental sync stores it.
-    start = cursor.get("catchup") or cursor.get("horizon")
-    since = parse_jira_datetime(start) - overlap if start else None
-    catchup = replace(job, drop_unchanged=True)
-    writer = _watermark_writer(catchup, run, cursor=cursor)
-    # The deletion listing is independent of the catch-up's writes: read it meanwhile (see _id_listing).
+    # The deletion listing depends on no write of this sync: it is read beside the groups (see _id_listing).
     listing = _id_listing(job, in_scope, scope, run)
     try:
+        _pipeline(job, partitions, run, store_part, part_done)
+
+        # The catch-up: everything changed since the horizon, stored as an incremental sync stores it.
+        start = cursor.get("catchup") or cursor.get("horizon")
+        since = parse_jira_datetime(start) - overlap if start else None
+        catchup = replace(job, drop_unchanged=True)
+        writer = _watermark_writer(catchup, run, cursor=cursor)
         _pipeline(catchup, [_Partition("catchup", scope, since)], run, writer)
     except BaseException:
         listing.cancel()
@@ -716,21 +716,30 @@ class _Listing:
 
 
 def _id_listing(job: _Job, in_scope: list[str], scope: str, run: _Run) -> _Listing:
-    """Start listing every (id, key) in scope, for deletion reconciliation.
+    """Start listing every (id, key) in scope, for deletion reconciliation, beside the groups.
+
+    Why it may run while the groups store: reconciliation deletes only what the listing lacks *and* Jira
+    answers 404 for (``IssueSearch.existing``), so an issue created after the listing is kept; one deleted
+    after it waits for the next full sync, as it would have if deleted a moment after a later listing.
+    Read at the end instead, the listing of 200,000 issues kept Jira busy for seconds while the sync had
+    nothing else to do.
 
     One keyset listing pays Jira's latency once per page of ids (5,000 on Cloud): 40 pages in a row for
     200,000 issues. So the projects are cut into contiguous key slices, about one listing page each (as
-    many as the store holds issues, up to ``sync.concurrency`` slices), listed in parallel. The slices
+    many as the scope holds issues, up to ``sync.concurrency`` slices), listed in parallel. The slices
     together are exactly the scope (each is the scope's JQL over its own projects), so the union is as
-    complete as one listing; a JQL-only portfolio is listed in one piece.
+    complete as one listing; a JQL-only portfolio is listed in one piece. How many issues: the store's
+    count, or on an empty store Jira's estimate (one request; the progress bar's, when there is one).
     """
     concurrency = job.settings.sync.concurrency
     slices = 1
     if in_scope and concurrency > 1:
         with job.store.session() as s:
-            stored = s.scalar(select(func.count()).select_from(Issue)) or 0
+            issues = s.scalar(select(func.count()).select_from(Issue)) or 0
+        if not issues:
+            issues = run.expected if run.expected is not None else (job.search.count(scope) or 0)
         per_page = ID_PAGE_SIZE[job.client.flavour]
-        slices = max(1, min(concurrency, len(in_scope), math.ceil(max(stored, run.result.issues_seen) / per_page)))
+        slices = max(1, min(concurrency, len(in_scope), math.ceil(issues / per_page)))
     if slices == 1:
         return _Listing(job.search, [scope], 1)
     ordered = sorted(in_scope)

@@ -62,6 +62,12 @@ def test_the_total_is_jiras_count_of_the_issues_synced(sqlite_store, flavour: st
 
 
 def test_no_count_request_without_a_watcher(sqlite_store) -> None:
+    """Only a full sync into an empty store asks Jira for a count (once: it sizes the deletion listing's
+    slices); a sync whose store already holds issues, or an incremental one, never asks."""
     with serve(portfolio(), "cloud") as sb:
         run_sync(sb, sqlite_store, full=True)
+        assert sb.requests.count("POST", "/search/approximate-count") <= 1
+        sb.requests.reset()
+        run_sync(sb, sqlite_store, full=True)
+        run_sync(sb, sqlite_store)
         assert sb.requests.count("POST", "/search/approximate-count") == 0

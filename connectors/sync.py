@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
+from itertools import takewhile
 from typing import Any, Literal, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -697,20 +698,45 @@ def _listed(pages: Iterable[list[tuple[int, str]]]) -> _Listed:
 
 
 class _Listing:
-    """The id listing of the scope, read in slices on their own threads; ``()`` waits for all of them."""
+    """The id listing of the scope, read in slices on their own threads; ``()`` waits for all of them.
 
-    def __init__(self, search: IssueSearch, scopes: list[str], workers: int) -> None:
-        self._pool = ThreadPoolExecutor(max(1, min(workers, len(scopes))), thread_name_prefix="pmo-gates-ids")
-        self._futures = [self._pool.submit(lambda sc: _listed(search.ids(sc)), sc) for sc in scopes]
-        self._pool.shutdown(wait=False)
+    ``plan`` gives the slices' scopes; it runs on the listing's first thread, so that a count request
+    sizing the slices never delays the caller."""
+
+    def __init__(self, search: IssueSearch, plan: Callable[[], list[str]], workers: int) -> None:
+        self._search = search
+        self._pool = ThreadPoolExecutor(max(1, workers), thread_name_prefix="pmo-gates-ids")
+        self._cancelled = threading.Event()
+        self._plan = self._pool.submit(self._start, plan)
+
+    def _start(self, plan: Callable[[], list[str]]) -> list[Future[_Listed]]:
+        try:
+            scopes = [] if self._cancelled.is_set() else plan()
+            return [self._pool.submit(self._slice, sc) for sc in scopes]
+        finally:
+            self._pool.shutdown(wait=False)
+
+    def _slice(self, scope: str) -> _Listed:
+        # A cancelled listing (the sync failed) stops after the page in flight, not after its last page.
+        return _listed(takewhile(lambda _: not self._cancelled.is_set(), self._search.ids(scope)))
 
     def __call__(self) -> list[_Listed]:
-        return [future.result() for future in self._futures]
+        return [future.result() for future in self._plan.result()]
 
     def cancel(self) -> None:
-        for future in self._futures:
+        self._cancelled.set()
+        self._plan.cancel()
+        if self._plan.cancelled():
+            self._pool.shutdown(wait=False)
+            return
+        try:
+            futures = self._plan.result()
+        except Exception:
+            log.debug("discarded the listing plan's failure", exc_info=True)
+            return
+        for future in futures:
             future.cancel()
-        for future in self._futures:
+        for future in futures:
             if not future.cancelled():
                 _quietly(future)
 
@@ -729,24 +755,27 @@ def _id_listing(job: _Job, in_scope: list[str], scope: str, run: _Run) -> _Listi
     many as the scope holds issues, up to ``sync.concurrency`` slices), listed in parallel. The slices
     together are exactly the scope (each is the scope's JQL over its own projects), so the union is as
     complete as one listing; a JQL-only portfolio is listed in one piece. How many issues: the store's
-    count, or on an empty store Jira's estimate (one request; the progress bar's, when there is one).
+    count, or on an empty store Jira's estimate (one request, on the listing's thread; the progress bar's
+    count when there is one).
     """
     concurrency = job.settings.sync.concurrency
-    slices = 1
-    if in_scope and concurrency > 1:
-        with job.store.session() as s:
-            issues = s.scalar(select(func.count()).select_from(Issue)) or 0
-        if not issues:
-            issues = run.expected if run.expected is not None else (job.search.count(scope) or 0)
+    if not in_scope or concurrency <= 1:
+        return _Listing(job.search, lambda: [scope], 1)
+    with job.store.session() as s:
+        stored = s.scalar(select(func.count()).select_from(Issue)) or 0
+    expected = run.expected
+
+    def plan() -> list[str]:
+        issues = stored or (expected if expected is not None else (job.search.count(scope) or 0))
         per_page = ID_PAGE_SIZE[job.client.flavour]
         slices = max(1, min(concurrency, len(in_scope), math.ceil(issues / per_page)))
-    if slices == 1:
-        return _Listing(job.search, [scope], 1)
-    ordered = sorted(in_scope)
-    size = math.ceil(len(ordered) / slices)
-    jql = job.settings.portfolio.jql
-    scopes = [scope_jql(ordered[i : i + size], jql) for i in range(0, len(ordered), size)]
-    return _Listing(job.search, scopes, concurrency)
+        if slices == 1:
+            return [scope]
+        ordered = sorted(in_scope)
+        size = math.ceil(len(ordered) / slices)
+        return [scope_jql(ordered[i : i + size], job.settings.portfolio.jql) for i in range(0, len(ordered), size)]
+
+    return _Listing(job.search, plan, concurrency)
 
 
 def _watermark_writer(

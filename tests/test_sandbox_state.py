@@ -217,7 +217,7 @@ def test_pinning_most_projects_pages_by_walking_the_updated_index(state: Sandbox
     """A sync's horizon (``project in (every key) ORDER BY updated DESC``, one issue) must not sort the whole
     portfolio first: on 200,000 issues that took the sandbox 2.3 s while the sync waited for it."""
     projects = ", ".join(p["key"] for p in state.projects())
-    jql = f"project in ({projects}) ORDER BY updated {direction}"
+    jql = f"project in ({projects}) AND updated >= -3650d ORDER BY updated {direction}"
     compiled = state.compile_jql(jql)
     calls = 0
     matches = compiled.matches
@@ -239,6 +239,31 @@ def test_pinning_most_projects_pages_by_walking_the_updated_index(state: Sandbox
             break
     assert keys == _by_updated(state, descending=direction == "DESC")
     assert first.issues[0]["key"] == keys[0]
+
+
+def test_a_query_of_projects_alone_is_answered_from_the_project_index(state: SandboxState) -> None:
+    """``project in (...)`` alone (the sync's groups, its id listing, its count) selects exactly the projects'
+    issues: checking the predicate on each of them cost the sandbox most of a 200,000-issue count (1.2 s)."""
+    keys = [p["key"] for p in state.projects()][:2]
+    jql = f"project in ({', '.join(keys)}) ORDER BY key ASC"
+    compiled = state.compile_jql(jql)
+    assert compiled.hints.only_projects
+    assert not state.compile_jql(f"project in ({keys[0]}) AND labels = x").hints.only_projects
+
+    def never(issue: dict) -> bool:
+        raise AssertionError("the predicate was checked issue by issue")
+
+    compiled.matches = never
+    expected = sorted(
+        (i for i in state.issues() if i["fields"]["project"]["key"] in keys),
+        key=lambda i: (i["key"].rsplit("-", 1)[0], int(i["key"].rsplit("-", 1)[1])),
+    )
+    assert [i["key"] for i in state.search.page(compiled, jql, after=None, limit=999).issues] == [
+        i["key"] for i in expected
+    ]
+    counted = state.compile_jql(f"project in ({', '.join(keys)})")
+    counted.matches = never
+    assert state.search.count(counted, "c") == len(expected)
 
 
 def test_updated_walk_and_sorted_path_agree(state: SandboxState) -> None:

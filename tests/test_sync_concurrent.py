@@ -287,3 +287,39 @@ def test_project_records_are_fetched_in_concurrent_chunks_and_yielded_in_key_ord
     with ThreadPoolExecutor(3) as pool:
         got = [p["key"] for p in fetch_projects(Client(), reversed(keys), executor=pool)]
     assert got == keys
+
+
+def test_a_cancelled_listing_stops_after_the_page_in_flight_and_the_count_runs_off_the_callers_thread():
+    """A sync that fails while the listing runs beside its groups must not wait for every remaining page
+    of ids (seconds each on a slow Jira); and sizing the slices (a count request) must not hold up the groups."""
+    asked, plan_started, release = [], threading.Event(), threading.Event()
+
+    class Search:
+        def ids(self, scope):
+            for n in range(5):
+                asked.append((scope, n))
+                yield [(n, f"{scope}-{n}")]
+                release.wait(10)
+
+    def plan():
+        plan_started.set()
+        release.wait(10)  # a slow count: the constructor must have returned already
+        return ["A", "B"]
+
+    listing = sync_module._Listing(Search(), plan, 2)  # returns at once although plan is still waiting
+    assert plan_started.wait(10)
+    release.set()
+    done = listing()
+    assert [len(part.ids) for part in done] == [5, 5]
+
+    release.clear()
+    listing = sync_module._Listing(Search(), lambda: ["C"], 1)
+    while not asked or asked[-1][0] != "C":
+        threading.Event().wait(0.01)
+    cancel = threading.Thread(target=listing.cancel)
+    cancel.start()
+    threading.Event().wait(0.1)
+    release.set()  # the page in flight finishes; no further page may be asked for
+    cancel.join(10)
+    assert not cancel.is_alive()
+    assert [n for scope, n in asked if scope == "C"] == [0, 1]

@@ -139,6 +139,7 @@ class Hints:
     projects: frozenset[str] | None = None
     keys: frozenset[str] | None = None
     updated_from: datetime | None = None
+    only_projects: bool = False  # the whole query is one project clause: ``projects`` is exactly what matches
 
 
 @dataclass
@@ -675,7 +676,8 @@ class JqlCompiler:
             elif name in ("updated", "updateddate") and clause.operator in (">", ">=") and len(texts) == 1:
                 bound = self._parse_when(next(iter(texts)), clause.field)
                 updated_from = bound if updated_from is None else max(updated_from, bound)
-        return Hints(projects, keys, updated_from)
+        only_projects = isinstance(where, Clause) and projects is not None
+        return Hints(projects, keys, updated_from, only_projects)
 
     def _project_keys(self, texts: frozenset[str]) -> frozenset[str]:
         wanted = {t.lower() for t in texts}

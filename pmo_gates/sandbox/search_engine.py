@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import bisect
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -70,8 +71,13 @@ class SearchEngine:
             return [self.state.searchable(i) for i in ids[start : start + limit]], len(ids)  # type: ignore[misc]
 
     def count(self, query: CompiledQuery, cache_key: str) -> int:
+        """How many issues match: from an ordered result already at hand, else counted without sorting."""
         with self.state.lock:
-            return len(self._ordered(query, cache_key)[1])
+            cached = None if self.state.index_pending() else self._cache.get((cache_key, self.state.version))
+            if cached is not None:
+                return len(cached[1])
+            match, searchable = self._predicate(query), self.state.searchable
+            return sum(1 for i in self._candidates(query) if (issue := searchable(i)) is not None and match(issue))
 
     # -- ordered results --------------------------------------------------------------------------------
 
@@ -84,6 +90,15 @@ class SearchEngine:
             return [i for p in sorted(hints.projects) for i in state.project_issue_ids(p)]
         return list(state.iter_ids())
 
+    @staticmethod
+    def _predicate(query: CompiledQuery) -> Callable[[dict[str, Any]], bool]:
+        """The query's predicate; for a query of projects alone, a look at the project key (the full
+        predicate compares every identity of the project: most of the time of a large count)."""
+        projects = query.hints.projects
+        if query.hints.only_projects and projects is not None:
+            return lambda issue: issue["fields"]["project"]["key"] in projects
+        return query.matches
+
     def _ordered(self, query: CompiledQuery, cache_key: str) -> tuple[list[tuple[Any, ...]], list[int]]:
         key = (cache_key, self.state.version)
         lagging = self.state.index_pending()  # the index changes with time alone: no caching meanwhile
@@ -92,9 +107,10 @@ class SearchEngine:
             self._cache.move_to_end(key)
             return cached
         rows = []
+        match = self._predicate(query)
         for issue_id in self._candidates(query):
             issue = self.state.searchable(issue_id)
-            if issue is not None and query.matches(issue):
+            if issue is not None and match(issue):
                 rows.append((query.sort_key(query.sort_values(issue), issue_id), issue_id))
         rows.sort(key=lambda row: row[0])
         result = ([r[0] for r in rows], [r[1] for r in rows])
@@ -124,6 +140,7 @@ class SearchEngine:
         index = self.state.updated_index()
         floor = query.hints.updated_from.timestamp() if query.hints.updated_from else None
         found: list[dict[str, Any]] = []
+        match = self._predicate(query)
         if query.order_by[0].ascending:
             start = 0 if floor is None else bisect.bisect_left(index, (floor, -1))
             if after is not None:
@@ -137,7 +154,7 @@ class SearchEngine:
             if floor is not None and stamp < floor:
                 break  # descending walk: everything further is older than the query allows
             issue = self.state.searchable(issue_id)
-            if issue is not None and query.matches(issue):
+            if issue is not None and match(issue):
                 if len(found) == limit:
                     return SearchPage(found, True)
                 found.append(issue)

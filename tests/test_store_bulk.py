@@ -91,3 +91,18 @@ def test_sqlite_datetime_text_is_sqlalchemys_for_any_datetime():
         )  # fmt: skip
         assert _sqlite_datetime(at) == theirs(at)
     assert _sqlite_datetime(None) is None
+
+
+def test_json_columns_keep_their_values_on_both_stores(store):
+    """JSON columns are written by orjson (fast) with the stdlib as fallback: values read back unchanged."""
+    at = datetime(2026, 11, 1, 10, 15, 30, tzinfo=UTC)
+    odd = {"ü": ["ß", 1.5, None, True], "nested": {"a": [1, {"b": "c"}]}, 7: "int key", "big": 2**70}
+    with store.session() as s:
+        s.execute(Issue.__table__.insert(), [_issue(1, at) | {"labels": ["x", "ü", "pmo-fp-1"]}])
+        s.execute(
+            Project.__table__.insert(),
+            [{"key": "A", "jira_id": "1", "name": "A", "synced_at": at, "metadata_json": odd}],
+        )
+    with store.session() as s:
+        assert s.scalar(select(Issue.labels)) == ["x", "ü", "pmo-fp-1"]
+        assert s.scalar(select(Project.metadata_json)) == {**{k: v for k, v in odd.items() if k != 7}, "7": "int key"}

@@ -25,10 +25,11 @@ from pmo_gates.rca.playbook import Playbook, load_playbook
 from pmo_gates.rca.profile import ProjectProfile, build_profile
 from pmo_gates.rca.registry import CauseContext, CauseFinding, CauseRegistry, Evidence, cause_registry
 from pmo_gates.rca.scan import portfolio_context, scan_projects
-from pmo_gates.rules.facts import FactParams, compute_facts
+from pmo_gates.rules.facts import FactParams
 from pmo_gates.rules.facts.builtin.scope import scope_splits
-from pmo_gates.rules.facts.compute import project_scope
+from pmo_gates.rules.facts.compute import evaluate, project_scope, select_definitions
 from pmo_gates.rules.facts.context import FactContext
+from pmo_gates.rules.facts.registry import default_registry
 from pmo_gates.rules.fingerprints import period_of
 from pmo_gates.rules.models import Recurrence
 from pmo_gates.store import Store, upsert
@@ -122,8 +123,7 @@ def analyse_portfolio(
     """Analyse every project in the store as of ``today`` (nothing is written; see :func:`save_results`)."""
     playbook = playbook or load_playbook()
     work = playbook.work
-    facts = compute_facts(store, today=today, only=DETECTION_FACTS, params=fact_params(playbook, params))
-    baselines = scope_baselines(store, today=today, params=fact_params(playbook, params))
+    facts, baselines = detection_facts(store, today=today, params=fact_params(playbook, params))
     context = portfolio_context(store, ignore_issue_types=work.ignore_issue_types)
     classify = work.classifier(context.status_categories)
     profiles = [
@@ -208,15 +208,21 @@ def unassigned_norm(profiles: list[ProjectProfile]) -> float:
     return statistics.median(shares) if shares else 0.0
 
 
-def scope_baselines(store: Store, *, today: date, params: FactParams) -> dict[str, tuple[date | None, str, str]]:
-    """Every project's scope baseline (day, source, reason), as the scope and EVM facts use it."""
+def detection_facts(
+    store: Store, *, today: date, params: FactParams
+) -> tuple[dict[str, dict[str, Any]], dict[str, tuple[date | None, str, str]]]:
+    """The detection facts by project, and every project's scope baseline (day, source, reason) as the
+    scope and EVM facts use it. One fact context for both: the baselines come from the scope splits the
+    EVM facts computed already (a second context would read the scope's rows again)."""
     with store.session() as session:
         keys, everything = project_scope(session, None)
         ctx = FactContext(session=session, projects=keys, today=today, params=params, all_projects=everything)
-        return {
+        facts = evaluate(ctx, select_definitions(default_registry(), DETECTION_FACTS))
+        baselines = {
             key: (split.baseline.day, split.baseline.source, split.baseline.reason)
             for key, split in scope_splits(ctx).items()
         }
+    return facts, baselines
 
 
 def fact_params(playbook: Playbook, base: FactParams | None = None) -> FactParams:

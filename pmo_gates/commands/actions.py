@@ -5,7 +5,6 @@ Exit codes: 0 done, 1 Jira or store failure (or some items failed), 2 configurat
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from pmo_gates.config import DEFAULT_CONFIG, ConfigError, Settings, load_settings
 from pmo_gates.connectors.errors import JiraConfigError, JiraConnectorError
-from pmo_gates.formatting import plain
+from pmo_gates.formatting import plain, to_json
 from pmo_gates.store import Store
 from pmo_gates.store.errors import describe_store_error, url_setting
 from pmo_gates.store.readiness import NothingToWorkOn
@@ -70,7 +69,7 @@ def print_run(run: Any, as_json: bool, extra: dict[str, Any] | None = None) -> i
     """Print a run's plan (table or JSON) and what was applied; 1 when an item failed."""
     if as_json:
         data = {**(extra or {}), "plan": run.plan.model_dump(mode="json"), "result": run.summary()}
-        typer.echo(json.dumps(data, indent=2, default=str))
+        typer.echo(to_json(data))
     else:
         out = Console()
         out.print(run.plan.render_table())

@@ -5,7 +5,6 @@ Exit codes: 0 done, 1 some Jira writes failed, 2 a bad ``--seed`` file or ``--ou
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from pmo_gates.demo import DEFAULT_OUT, DemoResult
+from pmo_gates.formatting import to_json
 
 DECISION_STYLE = {
     "go": "green",
@@ -144,7 +144,7 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1) from None
         if as_json:
             payload: dict[str, Any] = result.to_json()
-            typer.echo(json.dumps(payload, indent=2, default=str))
+            typer.echo(to_json(payload))
         else:
             print_summary(result, Console())
         if result.actions["failed"]:

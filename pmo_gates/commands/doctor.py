@@ -3,12 +3,12 @@ with its fix. Exit codes: 0 ready (warnings allowed), 1 something blocks a revie
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 
 from pmo_gates.config import DEFAULT_CONFIG, ConfigError, load_settings
+from pmo_gates.formatting import to_json
 
 
 def register(app: typer.Typer) -> None:
@@ -27,7 +27,7 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(2) from None
         report = run_doctor(settings)
         if as_json:
-            typer.echo(json.dumps(report.model_dump(mode="json"), indent=2))
+            typer.echo(to_json(report.model_dump(mode="json")))
         else:
             typer.echo(report.render_text())
         raise typer.Exit(0 if report.ok else 1)

@@ -8,7 +8,6 @@ Exit codes: 0 done, 1 Jira failure or a plan item failed, 2 usage or configurati
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +19,7 @@ from rich.markup import escape
 from pmo_gates.config import DEFAULT_CONFIG, ConfigError, FieldMap, Settings, load_settings
 from pmo_gates.connectors.connection import JiraConnection
 from pmo_gates.connectors.errors import JiraConfigError, JiraConnectorError
+from pmo_gates.formatting import to_json
 
 if TYPE_CHECKING:
     from pmo_gates.onboarding.setup_apply import SetupResult
@@ -135,7 +135,7 @@ def _print(
             "plan": plan.model_dump(mode="json"),
             "applied": applied.model_dump(mode="json")["items"] if applied is not None else None,
         }
-        typer.echo(json.dumps(data, indent=2))
+        typer.echo(to_json(data))
         return
     out = Console()
     if text is not None:

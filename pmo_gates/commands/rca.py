@@ -9,7 +9,6 @@ Exit codes: 0 done, 1 store or Jira failure (or some items failed), 2 configurat
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from rich.table import Table
 
 from pmo_gates.commands.common import settings_and_store
 from pmo_gates.config import DEFAULT_CONFIG, Settings
+from pmo_gates.formatting import to_json
 from pmo_gates.rca.analyse import RcaReport
 from pmo_gates.rca.yamlfile import PlaybookError
 from pmo_gates.store import Store
@@ -66,7 +66,7 @@ def register(app: typer.Typer) -> None:
         with settings_and_store(config, "analysing") as (settings, store):
             report = run_rca(settings, store=store)
         if as_json:
-            typer.echo(json.dumps(report.summary(), indent=2, default=str))
+            typer.echo(to_json(report.summary()))
         else:
             Console().print(rca_table(report))
             print_not_judged(report, Console())

@@ -20,6 +20,7 @@ from typing import Any
 import typer
 
 from pmo_gates.config import DEFAULT_CONFIG, ConfigError, load_settings
+from pmo_gates.formatting import to_json
 from pmo_gates.rules.errors import RuleFileError, RuleFileErrors
 from pmo_gates.rules.examples import ExampleResult, rules_without_examples, run_examples
 from pmo_gates.rules.loader import load_rule_set, shipped_packs
@@ -121,7 +122,7 @@ def validate_command(
     if as_json:
         warnings = [e.model_dump() for e in rule_set.warnings]
         payload = {"ok": True, "errors": [], "warnings": warnings, "counts": counts, "playbooks": playbooks}
-        typer.echo(json.dumps(payload, indent=2))
+        typer.echo(to_json(payload))
         return 0
     for warning in rule_set.warnings:
         typer.echo(str(warning))
@@ -169,7 +170,7 @@ def test_command(paths: list[Path] | None, as_json: bool, today: dt.datetime | N
             "rules_without_examples": [c.id for c in bare],
             "errors": [],
         }
-        typer.echo(json.dumps(payload, indent=2, default=str))
+        typer.echo(to_json(payload))
         return 1 if failed else 0
     by_file: dict[str, list[ExampleResult]] = defaultdict(list)
     for result in results:
@@ -196,7 +197,7 @@ def _emit_errors(errors: list[RuleFileError], as_json: bool, playbook_errors: li
     playbook_errors = playbook_errors or []
     if as_json:
         payload = {"ok": False, "errors": [e.model_dump() for e in errors], "playbook_errors": playbook_errors}
-        typer.echo(json.dumps(payload, indent=2))
+        typer.echo(to_json(payload))
         return
     for error in errors:
         typer.echo(str(error))

@@ -3,7 +3,6 @@ be replayed offline (``pmo-gates sandbox --seed FILE``)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
@@ -14,6 +13,7 @@ from pmo_gates.commands.common import unwritable
 from pmo_gates.config import DEFAULT_CONFIG, ConfigError, load_settings
 from pmo_gates.connectors.connection import JiraConnection
 from pmo_gates.connectors.errors import JiraConfigError, JiraConnectorError
+from pmo_gates.formatting import to_json
 
 
 def run_export(config: Path, out: Path, as_json: bool) -> int:
@@ -45,7 +45,7 @@ def run_export(config: Path, out: Path, as_json: bool) -> int:
             err.print(f"[red]export failed: cannot write {where}: {exc.strerror or exc}[/red]", highlight=False)
             return 1
     if as_json:
-        typer.echo(json.dumps(result.model_dump(mode="json"), indent=2))
+        typer.echo(to_json(result.model_dump(mode="json")))
     else:
         Console().print(
             f"wrote {out}: {result.projects} projects, {result.issues} issues, {result.users} users "

@@ -7,7 +7,6 @@ Exit codes: 0 done, 1 Jira or store failure, 2 configuration error.
 
 from __future__ import annotations
 
-import json
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from pmo_gates.config import DEFAULT_CONFIG, ConfigError, load_settings
 from pmo_gates.connectors.connection import JiraConnection
 from pmo_gates.connectors.errors import JiraConfigError, JiraConnectorError
 from pmo_gates.connectors.sync import SyncResult, sync_portfolio
+from pmo_gates.formatting import to_json
 from pmo_gates.store import Store
 from pmo_gates.store.errors import describe_store_error, url_setting
 
@@ -74,7 +74,7 @@ def run_sync(config: Path, full: bool, as_json: bool) -> int:
     finally:
         store.dispose()
     if as_json:
-        typer.echo(json.dumps(result.model_dump(mode="json"), indent=2))
+        typer.echo(to_json(result.model_dump(mode="json")))
         return 0
     out = Console()
     out.print(summary_table(result))

@@ -7,27 +7,33 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from sqlalchemy.exc import SQLAlchemyError
 
-from pmo_gates.config import DEFAULT_CONFIG, ConfigError, Settings, load_settings
-from pmo_gates.connectors.errors import JiraConfigError, JiraConnectorError
-from pmo_gates.formatting import plain, to_json
-from pmo_gates.store import Store
-from pmo_gates.store.errors import describe_store_error, url_setting
-from pmo_gates.store.readiness import NothingToWorkOn
+from pmo_gates.defaults import DEFAULT_CONFIG
+
+if TYPE_CHECKING:
+    from pmo_gates.config import Settings
+    from pmo_gates.store import Store
 
 
 def with_jira(config: Path, run: Callable[[Settings, Store, Any], int]) -> int:
     """Open the config, the store and the Jira client, call ``run``, and close them; errors become exit
     codes with a message that names what is wrong (never a token or a database password)."""
+    # Imported here, not at the top: listing the commands (and running the others) need none of this.
+    from rich.console import Console
+    from rich.markup import escape
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from pmo_gates.config import ConfigError, load_settings
     from pmo_gates.connectors.client import build_client
     from pmo_gates.connectors.connection import JiraConnection
+    from pmo_gates.connectors.errors import JiraConfigError, JiraConnectorError
     from pmo_gates.rules.errors import RuleFileErrors
+    from pmo_gates.store import Store
+    from pmo_gates.store.errors import describe_store_error, url_setting
+    from pmo_gates.store.readiness import NothingToWorkOn
 
     err = Console(stderr=True)
     try:
@@ -67,6 +73,10 @@ def with_jira(config: Path, run: Callable[[Settings, Store, Any], int]) -> int:
 
 def print_run(run: Any, as_json: bool, extra: dict[str, Any] | None = None) -> int:
     """Print a run's plan (table or JSON) and what was applied; 1 when an item failed."""
+    from rich.console import Console
+
+    from pmo_gates.formatting import plain, to_json
+
     if as_json:
         data = {**(extra or {}), "plan": run.plan.model_dump(mode="json"), "result": run.summary()}
         typer.echo(to_json(data))

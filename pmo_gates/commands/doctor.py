@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from pmo_gates.config import DEFAULT_CONFIG, ConfigError, load_settings
+from pmo_gates.defaults import DEFAULT_CONFIG
 from pmo_gates.formatting import to_json
 
 
@@ -18,6 +18,7 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print the checks as one JSON object."),
     ) -> None:
         """Check Jira access, permissions, fields, anchor issues, the store and Prefect; print a fix for each gap."""
+        from pmo_gates.config import ConfigError, load_settings
         from pmo_gates.onboarding.doctor import run_doctor
 
         try:

@@ -13,7 +13,7 @@ from pathlib import Path
 import typer
 
 from pmo_gates.commands.common import settings_and_store
-from pmo_gates.config import DEFAULT_CONFIG
+from pmo_gates.defaults import DEFAULT_CONFIG
 from pmo_gates.formatting import to_json
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 
-from pmo_gates.config import DEFAULT_CONFIG
+from pmo_gates.defaults import DEFAULT_CONFIG
 from pmo_gates.formatting import to_json
 
 

@@ -10,13 +10,14 @@ from rich.console import Console
 from rich.markup import escape
 
 from pmo_gates.commands.common import unwritable
-from pmo_gates.config import DEFAULT_CONFIG, ConfigError, load_settings
-from pmo_gates.connectors.connection import JiraConnection
-from pmo_gates.connectors.errors import JiraConfigError, JiraConnectorError
+from pmo_gates.defaults import DEFAULT_CONFIG
 from pmo_gates.formatting import to_json
 
 
 def run_export(config: Path, out: Path, as_json: bool) -> int:
+    from pmo_gates.config import ConfigError, load_settings
+    from pmo_gates.connectors.connection import JiraConnection
+    from pmo_gates.connectors.errors import JiraConfigError, JiraConnectorError
     from pmo_gates.connectors.export import export_snapshot
 
     err = Console(stderr=True)

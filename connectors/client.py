@@ -152,12 +152,14 @@ def build_client(
     rng: random.Random | None = None,
     stats: RequestStats | None = None,
     budget: RequestBudget | None = None,
+    connections: int | None = None,
 ) -> JiraClient:
     """Build the client. ``flavour`` (e.g. remembered from an earlier sync) skips serverInfo when the
     configured flavour is ``auto``; otherwise serverInfo is read once to detect Cloud vs Data Center.
 
     ``budget`` paces every attempt (the sync's workers share one); the client is then safe to use from
-    that many threads at once."""
+    that many threads at once. Without one, ``connections`` says how many threads may use it at once
+    (e.g. a run's concurrent comment reads: ``sync.concurrency``), so that many connections are kept."""
     token = connection.token.get_secret_value()
     redactor = Redactor([token], email=connection.email)
     stats = stats or RequestStats()
@@ -173,11 +175,10 @@ def build_client(
     except Exception as exc:  # the constructor makes no request; only bad arguments land here
         raise JiraConfigError(f"cannot set up the Jira client: {redactor(str(exc))}") from None
     policy = RetryPolicy(connection.retry, redactor=redactor, sleep=sleep, clock=clock, now=now, rng=rng)
-    if budget is not None:
+    workers = budget.max_concurrency if budget is not None else connections
+    if workers is not None:
         # One kept-alive connection per worker: the default pool of 10 would drop and reopen the rest.
-        adapter = requests.adapters.HTTPAdapter(
-            pool_connections=2, pool_maxsize=max(10, budget.max_concurrency), max_retries=0
-        )
+        adapter = requests.adapters.HTTPAdapter(pool_connections=2, pool_maxsize=max(10, workers), max_retries=0)
         jira._session.mount("http://", adapter)
         jira._session.mount("https://", adapter)
     settle_environment(jira._session, jira.server_url)

@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 
 from pmo_gates.actions.reconcile import fetch_jira_state, read_anchor_comments
+from pmo_gates.connectors.client import build_client
 from pmo_gates.connectors.errors import JiraHTTPError
+from tests.fixtures_connector import URL, connection
 
 KEYS = [f"P{n:03d}-1" for n in range(40)]
 
@@ -118,3 +120,12 @@ def test_a_failed_read_is_raised_and_the_rest_are_not_started() -> None:
         fetch_jira_state(fake, label="pmo-gates", projects=["P000"], anchors_without_record=KEYS, workers=2)
     # Reads queued behind the failure were cancelled, not sent: far fewer than the 80 pages of all anchors.
     assert len(fake.reads) < 2 * len(KEYS)
+
+
+def test_the_client_keeps_a_connection_per_concurrent_read() -> None:
+    """More readers than requests' default pool of 10 would each reopen a connection (and log "Connection
+    pool is full, discarding connection"): the client is built with one per worker."""
+    client = build_client(connection(), connections=16)
+    assert client.jira._session.get_adapter(URL)._pool_maxsize == 16
+    default = build_client(connection())
+    assert default.jira._session.get_adapter(URL)._pool_maxsize == 10

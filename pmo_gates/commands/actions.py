@@ -50,7 +50,8 @@ def with_jira(config: Path, run: Callable[[Settings, Store, Any], int]) -> int:
         return 1
     client = None
     try:
-        client = build_client(connection)
+        # review/actions read anchors' comments sync.concurrency at a time on a fresh store
+        client = build_client(connection, connections=settings.sync.concurrency)
         return run(settings, store, client)
     except RuleFileErrors as exc:
         err.print(f"[red]{exc}[/red]", highlight=False)

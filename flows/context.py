@@ -80,7 +80,7 @@ def open_runtime(settings: Settings, credentials_block: str | JiraCredentials | 
     store = Store(settings.database_url())
     client: JiraClient | None = None
     try:
-        client = build_client(connection)
+        client = build_client(connection, connections=settings.sync.concurrency)  # concurrent read-backs
         yield FlowRuntime(settings=settings, store=store, client=client, publisher=publisher)
     finally:
         if client is not None:

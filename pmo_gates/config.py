@@ -25,13 +25,12 @@ from pydantic import (
 )
 
 from pmo_gates.connectors.jql_bound import jql_bound_problem
+from pmo_gates.defaults import DEFAULT_CONFIG as DEFAULT_CONFIG  # re-exported: its old home
 from pmo_gates.reports.options import ReportOptions
 from pmo_gates.rules.errors import RuleFileError
 from pmo_gates.rules.facts.context import FactParams, FactThresholds
 from pmo_gates.rules.registry import closest
 from pmo_gates.rules.yaml_source import YamlDocument, load_yaml, read_bounded
-
-DEFAULT_CONFIG = Path("pmo-gates.yaml")
 
 
 class ConfigError(Exception):

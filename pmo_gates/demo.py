@@ -30,12 +30,13 @@ from pydantic import BaseModel, Field
 from ruamel.yaml import YAML
 
 from pmo_gates.config import Settings, load_settings
+from pmo_gates.defaults import DEFAULT_DEMO_OUT
 from pmo_gates.reachability import prefect_api_problem
 from pmo_gates.sandbox import SandboxServer, Snapshot, sample_portfolio_path
 
 DEMO_EMAIL = "pmo-demo@example.com"
 TOKEN_ENV = "PMO_GATES_DEMO_TOKEN"
-DEFAULT_OUT = Path("pmo-gates-demo")
+DEFAULT_OUT = DEFAULT_DEMO_OUT
 # A temporary Prefect server takes ~20 s to start on a small machine; Prefect's default wait is shorter.
 EPHEMERAL_STARTUP_SECONDS = 120
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from datetime import date
 from typing import Any
 
@@ -171,18 +172,48 @@ def comments_with_markers(client: Any, issue_key: str) -> list[RemoteComment]:
             return found
 
 
+def _kept_comments(client: Any, issue_key: str) -> list[RemoteComment]:
+    """One anchor's marked comments, one per purpose: the newest wins if a crash left two."""
+    latest: dict[str, RemoteComment] = {}
+    for comment in comments_with_markers(client, issue_key):
+        latest[comment.purpose] = comment
+    return list(latest.values())
+
+
+def read_anchor_comments(client: Any, keys: Iterable[str], *, workers: int = 1) -> list[RemoteComment]:
+    """The kept comments of every anchor in ``keys``, in sorted key order whatever the read order.
+
+    A fresh store reads every anchor (2,000 GETs for a large portfolio's review), each waiting on Jira:
+    up to ``workers`` are read at once (the client is thread-safe, as the sync's workers use it). The
+    first failure (in key order among those that failed before the rest were cancelled) is raised; reads
+    not yet started are cancelled, so a broken Jira is not asked 2,000 times."""
+    ordered = sorted(set(keys))
+    if workers <= 1 or len(ordered) <= 1:
+        return [comment for key in ordered for comment in _kept_comments(client, key)]
+    with ThreadPoolExecutor(min(workers, len(ordered)), thread_name_prefix="pmo-gates-comments") as pool:
+        futures = [pool.submit(_kept_comments, client, key) for key in ordered]
+        _done, pending = wait(futures, return_when=FIRST_EXCEPTION)
+        for future in pending:
+            future.cancel()
+    # The pool has shut down: every future not cancelled has finished.
+    for future in futures:
+        if not future.cancelled() and future.exception() is not None:
+            raise future.exception()  # type: ignore[misc]
+    return [comment for future in futures for comment in future.result()]
+
+
 def fetch_jira_state(
-    client: Any, *, label: str, projects: Iterable[str], anchors_without_record: Iterable[str] = ()
+    client: Any,
+    *,
+    label: str,
+    projects: Iterable[str],
+    anchors_without_record: Iterable[str] = (),
+    workers: int = 1,
 ) -> JiraState:
     """Our tickets in ``projects``, plus the marked comments on the anchor issues the store has no
-    comment record for (normally none: only a fresh database pays for these reads)."""
+    comment record for (normally none: only a fresh database pays for these reads, ``workers`` at once)."""
     state = fetch_tickets(client, label=label, projects=projects)
-    for key in sorted(set(anchors_without_record)):
-        # The newest comment per purpose wins if a crash left two.
-        latest: dict[str, RemoteComment] = {}
-        for comment in comments_with_markers(client, key):
-            latest[comment.purpose] = comment
-        state.comments.extend(latest.values())
+    state.comments.extend(read_anchor_comments(client, anchors_without_record, workers=workers))
     if state.duplicates:
         log.warning("tickets sharing a fingerprint (kept the oldest): %s", state.duplicates)
     return state
@@ -197,5 +228,6 @@ __all__ = [
     "fetch_jira_state",
     "fetch_tickets",
     "find_by_fingerprints",
+    "read_anchor_comments",
     "search",
 ]

@@ -191,6 +191,8 @@ def prepare(
             label=settings.actions.label,
             projects=_scope(store, settings, projects),
             anchors_without_record=anchors_lacking(store, anchors),
+            # As many reads in flight as the sync may have: the limit the user set for this Jira.
+            workers=settings.sync.concurrency,
         )
         if not dry_run:
             with store.session() as session:

@@ -5,30 +5,35 @@ Exit codes: 0 done, 1 Jira or store failure (or some items failed), 2 configurat
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from sqlalchemy.exc import SQLAlchemyError
 
-from pmo_gates.config import DEFAULT_CONFIG, ConfigError, Settings, load_settings
-from pmo_gates.connectors.errors import JiraConfigError, JiraConnectorError
-from pmo_gates.formatting import plain
-from pmo_gates.store import Store
-from pmo_gates.store.errors import describe_store_error, url_setting
-from pmo_gates.store.readiness import NothingToWorkOn
+from pmo_gates.defaults import DEFAULT_CONFIG
+
+if TYPE_CHECKING:
+    from pmo_gates.config import Settings
+    from pmo_gates.store import Store
 
 
 def with_jira(config: Path, run: Callable[[Settings, Store, Any], int]) -> int:
     """Open the config, the store and the Jira client, call ``run``, and close them; errors become exit
     codes with a message that names what is wrong (never a token or a database password)."""
+    # Imported here, not at the top: listing the commands (and running the others) need none of this.
+    from rich.console import Console
+    from rich.markup import escape
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from pmo_gates.config import ConfigError, load_settings
     from pmo_gates.connectors.client import build_client
     from pmo_gates.connectors.connection import JiraConnection
+    from pmo_gates.connectors.errors import JiraConfigError, JiraConnectorError
     from pmo_gates.rules.errors import RuleFileErrors
+    from pmo_gates.store import Store
+    from pmo_gates.store.errors import describe_store_error, url_setting
+    from pmo_gates.store.readiness import NothingToWorkOn
 
     err = Console(stderr=True)
     try:
@@ -45,7 +50,8 @@ def with_jira(config: Path, run: Callable[[Settings, Store, Any], int]) -> int:
         return 1
     client = None
     try:
-        client = build_client(connection)
+        # review/actions read anchors' comments sync.concurrency at a time on a fresh store
+        client = build_client(connection, connections=settings.sync.concurrency)
         return run(settings, store, client)
     except RuleFileErrors as exc:
         err.print(f"[red]{exc}[/red]", highlight=False)
@@ -68,9 +74,13 @@ def with_jira(config: Path, run: Callable[[Settings, Store, Any], int]) -> int:
 
 def print_run(run: Any, as_json: bool, extra: dict[str, Any] | None = None) -> int:
     """Print a run's plan (table or JSON) and what was applied; 1 when an item failed."""
+    from rich.console import Console
+
+    from pmo_gates.formatting import plain, to_json
+
     if as_json:
         data = {**(extra or {}), "plan": run.plan.model_dump(mode="json"), "result": run.summary()}
-        typer.echo(json.dumps(data, indent=2, default=str))
+        typer.echo(to_json(data))
     else:
         out = Console()
         out.print(run.plan.render_table())

@@ -7,16 +7,13 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
 
-from pmo_gates.config import ConfigError, Settings, load_settings
-from pmo_gates.rca.yamlfile import PlaybookError
-from pmo_gates.rules.facts.compute import FactError
-from pmo_gates.store import Store
-from pmo_gates.store.errors import describe_store_error, url_setting
-from pmo_gates.store.readiness import NothingToWorkOn
+if TYPE_CHECKING:
+    from pmo_gates.config import Settings
+    from pmo_gates.store import Store
 
 
 def unwritable(path: Path, option: str) -> str | None:
@@ -38,6 +35,16 @@ def settings_and_store(config: Path, doing: str) -> Iterator[tuple[Settings, Sto
     """The loaded config and an open store, disposed afterwards. Exit 2 on a config or playbook error;
     exit 1 when the store cannot be opened, or the store, a fact or a file write fails while ``doing``
     the command's work."""
+    # Imported when a command runs: registering the commands (``--help``) needs none of this.
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from pmo_gates.config import ConfigError, load_settings
+    from pmo_gates.rca.yamlfile import PlaybookError
+    from pmo_gates.rules.facts.compute import FactError
+    from pmo_gates.store import Store
+    from pmo_gates.store.errors import describe_store_error, url_setting
+    from pmo_gates.store.readiness import NothingToWorkOn
+
     try:
         settings = load_settings(config)
     except ConfigError as exc:

@@ -5,16 +5,19 @@ Exit codes: 0 done, 1 some Jira writes failed, 2 a bad ``--seed`` file or ``--ou
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from pmo_gates.demo import DEFAULT_OUT, DemoResult
+from pmo_gates.defaults import DEFAULT_DEMO_OUT
+from pmo_gates.formatting import to_json
+
+if TYPE_CHECKING:  # pmo_gates.demo brings the sandbox: imported when the demo runs, not for every command
+    from pmo_gates.demo import DemoResult
 
 DECISION_STYLE = {
     "go": "green",
@@ -101,7 +104,7 @@ def register(app: typer.Typer) -> None:
     def demo(
         seed: Path | None = typer.Option(None, "--seed", help="Snapshot file (default: the sample portfolio)."),
         as_json: bool = typer.Option(False, "--json", help="Print one JSON object: sync, reviews, rca, actions..."),
-        out: Path = typer.Option(DEFAULT_OUT, "--out", help="Folder for the reports (and the demo's work files)."),
+        out: Path = typer.Option(DEFAULT_DEMO_OUT, "--out", help="Folder for the reports (and the demo's work files)."),
         flavour: str = typer.Option(
             "cloud", "--flavour", help="The sandbox Jira to run against: cloud or dc (Data Center, REST v2 only)."
         ),
@@ -144,7 +147,7 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1) from None
         if as_json:
             payload: dict[str, Any] = result.to_json()
-            typer.echo(json.dumps(payload, indent=2, default=str))
+            typer.echo(to_json(payload))
         else:
             print_summary(result, Console())
         if result.actions["failed"]:

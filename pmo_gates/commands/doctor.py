@@ -3,12 +3,12 @@ with its fix. Exit codes: 0 ready (warnings allowed), 1 something blocks a revie
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 
-from pmo_gates.config import DEFAULT_CONFIG, ConfigError, load_settings
+from pmo_gates.defaults import DEFAULT_CONFIG
+from pmo_gates.formatting import to_json
 
 
 def register(app: typer.Typer) -> None:
@@ -18,6 +18,7 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print the checks as one JSON object."),
     ) -> None:
         """Check Jira access, permissions, fields, anchor issues, the store and Prefect; print a fix for each gap."""
+        from pmo_gates.config import ConfigError, load_settings
         from pmo_gates.onboarding.doctor import run_doctor
 
         try:
@@ -27,7 +28,7 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(2) from None
         report = run_doctor(settings)
         if as_json:
-            typer.echo(json.dumps(report.model_dump(mode="json"), indent=2))
+            typer.echo(to_json(report.model_dump(mode="json")))
         else:
             typer.echo(report.render_text())
         raise typer.Exit(0 if report.ok else 1)

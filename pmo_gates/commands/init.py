@@ -8,7 +8,6 @@ Exit codes: 0 done, 1 Jira failure or a plan item failed, 2 usage or configurati
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,11 +16,11 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from pmo_gates.config import DEFAULT_CONFIG, ConfigError, FieldMap, Settings, load_settings
-from pmo_gates.connectors.connection import JiraConnection
-from pmo_gates.connectors.errors import JiraConfigError, JiraConnectorError
+from pmo_gates.defaults import DEFAULT_CONFIG
+from pmo_gates.formatting import to_json
 
 if TYPE_CHECKING:
+    from pmo_gates.config import Settings
     from pmo_gates.onboarding.setup_apply import SetupResult
     from pmo_gates.onboarding.setup_plan import SetupPlan
 
@@ -55,7 +54,10 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     ) -> None:
         """Write a starter config from your Jira and create the PMO fields and anchor issues it lacks."""
+        from pmo_gates.config import ConfigError, FieldMap, load_settings
         from pmo_gates.connectors.client import build_client
+        from pmo_gates.connectors.connection import JiraConnection
+        from pmo_gates.connectors.errors import JiraConfigError, JiraConnectorError
         from pmo_gates.onboarding.setup_apply import apply_setup
         from pmo_gates.onboarding.setup_plan import plan_setup
         from pmo_gates.onboarding.starter_config import render_config
@@ -135,7 +137,7 @@ def _print(
             "plan": plan.model_dump(mode="json"),
             "applied": applied.model_dump(mode="json")["items"] if applied is not None else None,
         }
-        typer.echo(json.dumps(data, indent=2))
+        typer.echo(to_json(data))
         return
     out = Console()
     if text is not None:

@@ -9,23 +9,25 @@ Exit codes: 0 done, 1 store or Jira failure (or some items failed), 2 configurat
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
-from pmo_gates.commands.common import settings_and_store
-from pmo_gates.config import DEFAULT_CONFIG, Settings
-from pmo_gates.rca.analyse import RcaReport
-from pmo_gates.rca.yamlfile import PlaybookError
-from pmo_gates.store import Store
+from pmo_gates.defaults import DEFAULT_CONFIG
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+    from pmo_gates.config import Settings
+    from pmo_gates.rca.analyse import RcaReport
+    from pmo_gates.store import Store
 
 
 def rca_table(report: RcaReport) -> Table:
+    from rich.table import Table
+
     table = Table(title=f"Delay root causes {report.period} ({len(report.delayed)} of {len(report.projects)} delayed)")
     for column in ("project", "slip days", "causes (share of the delay, confidence)", "first remedy"):
         table.add_column(column)
@@ -38,6 +40,8 @@ def rca_table(report: RcaReport) -> Table:
 
 def print_not_judged(report: RcaReport, console: Console) -> None:
     """Projects whose schedule could not be judged (no planned end...), each with the reason."""
+    from rich.markup import escape
+
     for project in report.projects:
         if project.slip_days is None and not project.delayed:
             reason = "; ".join(project.schedule.reasons) or "no schedule facts"
@@ -55,6 +59,10 @@ def register(app: typer.Typer) -> None:
         dry_run: bool = typer.Option(False, "--dry-run", help="With --post: print the plan, write nothing."),
     ) -> None:
         """Find delayed projects, rank their root causes with evidence, and name the playbook's remedies."""
+        from rich.console import Console
+
+        from pmo_gates.commands.common import settings_and_store
+        from pmo_gates.formatting import to_json
         from pmo_gates.rca.run import run_rca
 
         if post:
@@ -66,7 +74,7 @@ def register(app: typer.Typer) -> None:
         with settings_and_store(config, "analysing") as (settings, store):
             report = run_rca(settings, store=store)
         if as_json:
-            typer.echo(json.dumps(report.summary(), indent=2, default=str))
+            typer.echo(to_json(report.summary()))
         else:
             Console().print(rca_table(report))
             print_not_judged(report, Console())
@@ -74,10 +82,13 @@ def register(app: typer.Typer) -> None:
 
 def post_rca(config: Path, *, as_json: bool, dry_run: bool) -> int:
     """Analyse, then plan and (unless ``dry_run``) apply the root-cause tickets and comments."""
+    from rich.console import Console
+
     from pmo_gates.commands.actions import print_run, with_jira
     from pmo_gates.rca.actions import rca_action_requests, rca_comments
     from pmo_gates.rca.post import run_rca_actions
     from pmo_gates.rca.run import run_rca
+    from pmo_gates.rca.yamlfile import PlaybookError
 
     def run(settings: Settings, store: Store, client: Any) -> int:
         try:

@@ -7,14 +7,14 @@ tables and file paths). Exit codes: 0 done, 1 store failure, 2 configuration or 
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 
 import typer
 
 from pmo_gates.commands.common import settings_and_store
-from pmo_gates.config import DEFAULT_CONFIG
+from pmo_gates.defaults import DEFAULT_CONFIG
+from pmo_gates.formatting import to_json
 
 
 def register(app: typer.Typer) -> None:
@@ -30,7 +30,7 @@ def register(app: typer.Typer) -> None:
         with settings_and_store(config, "reporting") as (settings, store):
             bundle = build_reports(store, today=settings.today or date.today(), settings=settings, out_dir=out)
         if as_json:
-            typer.echo(json.dumps(bundle.summary(), indent=2, default=str))
+            typer.echo(to_json(bundle.summary()))
         else:
             typer.echo(bundle.markdown)
             typer.echo(f"report: {bundle.html_path}")

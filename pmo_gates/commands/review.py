@@ -7,19 +7,24 @@ Exit codes: 0 done, 1 Jira or store failure (or some comments failed), 2 configu
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
-from pmo_gates.commands.actions import print_run, with_jira
-from pmo_gates.config import DEFAULT_CONFIG, Settings
-from pmo_gates.store import Store
+from pmo_gates.defaults import DEFAULT_CONFIG
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+    from pmo_gates.config import Settings
+    from pmo_gates.store import Store
 
 
 def scorecard(review: Any) -> Table:
+    from rich.markup import escape
+    from rich.table import Table
+
     table = Table(title=f"Gate reviews {review.reviewed_on}")
     for column in ("project", "gate", "decision", "score", "data errors"):
         table.add_column(column)
@@ -42,6 +47,8 @@ def print_data_errors(review: Any, console: Console, per_project: int = 5) -> No
 
 def print_not_judged(review: Any, console: Console) -> None:
     """Projects without a reviewable gate, each with the reason (else they would silently be missing)."""
+    from rich.markup import escape
+
     for key, reason in review.not_judged.items():
         console.print(f"[yellow]not reviewed:[/yellow] {key}: {escape(reason)}", highlight=False, soft_wrap=True)
 
@@ -55,6 +62,9 @@ def register(app: typer.Typer) -> None:
         approved_by: str | None = typer.Option(None, "--approved-by", help="Who approves these decisions."),
     ) -> None:
         """Score every project at its current gate and post the decision to its anchor issue."""
+        from rich.console import Console
+
+        from pmo_gates.commands.actions import print_run, with_jira
         from pmo_gates.review.run import run_review
 
         def run(settings: Settings, store: Store, client: Any) -> int:

@@ -15,16 +15,17 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from pmo_gates.config import DEFAULT_CONFIG, ConfigError, load_settings
-from pmo_gates.rules.errors import RuleFileError, RuleFileErrors
-from pmo_gates.rules.examples import ExampleResult, rules_without_examples, run_examples
-from pmo_gates.rules.loader import load_rule_set, shipped_packs
-from pmo_gates.rules.ruleset import RuleSet
-from pmo_gates.rules.schema import rule_file_schema
+from pmo_gates.defaults import DEFAULT_CONFIG
+from pmo_gates.formatting import to_json
+
+if TYPE_CHECKING:  # the rule machinery is imported when a rule command runs, not for every command
+    from pmo_gates.rules.errors import RuleFileError
+    from pmo_gates.rules.examples import ExampleResult
+    from pmo_gates.rules.ruleset import RuleSet
 
 PATHS = typer.Argument(None, help="Rule files or folders (default: the shipped packs and ./rules).")
 JSON = typer.Option(False, "--json", help="Print one JSON object instead of text.")
@@ -41,6 +42,8 @@ CONFIG = typer.Option(
 
 
 def default_paths() -> list[Path]:
+    from pmo_gates.rules.loader import shipped_packs
+
     local = Path("rules")
     return [*shipped_packs(), *([local] if local.is_dir() else [])]
 
@@ -60,6 +63,7 @@ def select(paths: list[Path] | None, config: Path | None, today: dt.datetime | N
     """What to check: ``--config`` (or ``./pmo-gates.yaml`` when present) as ``review`` reads it, with
     explicit ``paths`` replacing its rule paths. ``ConfigError`` when the config cannot be read."""
     from pmo_gates.actions.run import rule_paths
+    from pmo_gates.config import load_settings
 
     chosen = config or (DEFAULT_CONFIG if DEFAULT_CONFIG.is_file() else None)
     day = today.date() if today else None
@@ -75,6 +79,7 @@ def select(paths: list[Path] | None, config: Path | None, today: dt.datetime | N
 
 def load(selection: Selection, *, check_examples: bool) -> RuleSet:
     from pmo_gates.rules.facts.registry import default_catalog
+    from pmo_gates.rules.loader import load_rule_set
 
     return load_rule_set(
         selection.paths,
@@ -107,6 +112,8 @@ def check_playbooks(selection: Selection) -> tuple[list[str], list[str]]:
 def validate_command(
     paths: list[Path] | None, as_json: bool, today: dt.datetime | None, config: Path | None = None
 ) -> int:
+    from pmo_gates.rules.errors import RuleFileErrors
+
     selection = _selected(paths, config, today)
     playbooks, playbook_errors = check_playbooks(selection)
     try:
@@ -121,7 +128,7 @@ def validate_command(
     if as_json:
         warnings = [e.model_dump() for e in rule_set.warnings]
         payload = {"ok": True, "errors": [], "warnings": warnings, "counts": counts, "playbooks": playbooks}
-        typer.echo(json.dumps(payload, indent=2))
+        typer.echo(to_json(payload))
         return 0
     for warning in rule_set.warnings:
         typer.echo(str(warning))
@@ -144,6 +151,8 @@ def _shown(path: str) -> str:
 
 
 def _selected(paths: list[Path] | None, config: Path | None, today: dt.datetime | None) -> Selection:
+    from pmo_gates.config import ConfigError
+
     try:
         return select(paths, config, today)
     except ConfigError as exc:
@@ -152,6 +161,9 @@ def _selected(paths: list[Path] | None, config: Path | None, today: dt.datetime 
 
 
 def test_command(paths: list[Path] | None, as_json: bool, today: dt.datetime | None, config: Path | None = None) -> int:
+    from pmo_gates.rules.errors import RuleFileErrors
+    from pmo_gates.rules.examples import rules_without_examples, run_examples
+
     selection = _selected(paths, config, today)
     try:
         rule_set = load(selection, check_examples=False)
@@ -169,7 +181,7 @@ def test_command(paths: list[Path] | None, as_json: bool, today: dt.datetime | N
             "rules_without_examples": [c.id for c in bare],
             "errors": [],
         }
-        typer.echo(json.dumps(payload, indent=2, default=str))
+        typer.echo(to_json(payload))
         return 1 if failed else 0
     by_file: dict[str, list[ExampleResult]] = defaultdict(list)
     for result in results:
@@ -196,7 +208,7 @@ def _emit_errors(errors: list[RuleFileError], as_json: bool, playbook_errors: li
     playbook_errors = playbook_errors or []
     if as_json:
         payload = {"ok": False, "errors": [e.model_dump() for e in errors], "playbook_errors": playbook_errors}
-        typer.echo(json.dumps(payload, indent=2))
+        typer.echo(to_json(payload))
         return
     for error in errors:
         typer.echo(str(error))
@@ -208,6 +220,8 @@ def _emit_errors(errors: list[RuleFileError], as_json: bool, playbook_errors: li
 
 def _rule_ids(config: Path | None) -> list[str]:
     """The rule ids of the config's rule set (an empty list when it does not load: the schema still helps)."""
+    from pmo_gates.rules.errors import RuleFileErrors
+
     selection = _selected(None, config, None)
     try:
         return sorted(load(selection, check_examples=False).rules)
@@ -262,6 +276,8 @@ def register(app: typer.Typer) -> None:
         config: Path | None = CONFIG,
     ) -> None:
         """Print the JSON Schema of rule files (for yaml-language-server), offering the rule ids in use."""
+        from pmo_gates.rules.schema import rule_file_schema
+
         rule_ids = _rule_ids(config)
         text = json.dumps(schema_with_rule_ids(rule_file_schema(), rule_ids), indent=2) + "\n"
         if output is None:

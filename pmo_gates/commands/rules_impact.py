@@ -6,12 +6,12 @@ Exit codes: 0 done, 1 store failure, 2 configuration, rule or git error.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 
-from pmo_gates.config import DEFAULT_CONFIG
+from pmo_gates.defaults import DEFAULT_CONFIG
+from pmo_gates.formatting import to_json
 
 
 def register(app: typer.Typer) -> None:
@@ -48,7 +48,7 @@ def register(app: typer.Typer) -> None:
                 typer.echo(str(exc), err=True)
                 raise typer.Exit(2) from None
         if as_json:
-            typer.echo(json.dumps(report.model_dump(mode="json"), indent=2))
+            typer.echo(to_json(report.model_dump(mode="json")))
         elif markdown:
             typer.echo(render_markdown(report), nl=False)
         else:

@@ -14,8 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from pmo_gates.config import DEFAULT_CONFIG, ConfigError, ScheduleConfig, load_settings
-from pmo_gates.reachability import prefect_api_problem
+from pmo_gates.defaults import DEFAULT_CONFIG
 
 
 def schedule_table(deployments: list) -> Table:  # type: ignore[type-arg]
@@ -46,7 +45,9 @@ def register(app: typer.Typer) -> None:
         """Run sync, gate review, corrective actions, root-cause analysis and reports on their schedules."""
         from prefect import serve as prefect_serve
 
+        from pmo_gates.config import ConfigError, load_settings
         from pmo_gates.flows.deployments import POOL_DEPLOYMENT_NAME, SERVE_DEPLOYMENT_NAME, build_deployments
+        from pmo_gates.reachability import prefect_api_problem
 
         try:
             deployments = build_deployments(load_settings(config), config, credentials_block)
@@ -78,6 +79,7 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Write prefect.yaml for `prefect deploy` from the config's schedules (crons and timezone)."""
+        from pmo_gates.config import ConfigError, ScheduleConfig, load_settings
         from pmo_gates.flows.deployments import render_prefect_yaml
 
         try:

@@ -3,7 +3,6 @@ be replayed offline (``pmo-gates sandbox --seed FILE``)."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
@@ -11,12 +10,14 @@ from rich.console import Console
 from rich.markup import escape
 
 from pmo_gates.commands.common import unwritable
-from pmo_gates.config import DEFAULT_CONFIG, ConfigError, load_settings
-from pmo_gates.connectors.connection import JiraConnection
-from pmo_gates.connectors.errors import JiraConfigError, JiraConnectorError
+from pmo_gates.defaults import DEFAULT_CONFIG
+from pmo_gates.formatting import to_json
 
 
 def run_export(config: Path, out: Path, as_json: bool) -> int:
+    from pmo_gates.config import ConfigError, load_settings
+    from pmo_gates.connectors.connection import JiraConnection
+    from pmo_gates.connectors.errors import JiraConfigError, JiraConnectorError
     from pmo_gates.connectors.export import export_snapshot
 
     err = Console(stderr=True)
@@ -45,7 +46,7 @@ def run_export(config: Path, out: Path, as_json: bool) -> int:
             err.print(f"[red]export failed: cannot write {where}: {exc.strerror or exc}[/red]", highlight=False)
             return 1
     if as_json:
-        typer.echo(json.dumps(result.model_dump(mode="json"), indent=2))
+        typer.echo(to_json(result.model_dump(mode="json")))
     else:
         Console().print(
             f"wrote {out}: {result.projects} projects, {result.issues} issues, {result.users} users "

@@ -7,23 +7,20 @@ Exit codes: 0 done, 1 Jira or store failure, 2 configuration error.
 
 from __future__ import annotations
 
-import json
 from contextlib import nullcontext
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy.exc import SQLAlchemyError
 
-from pmo_gates.commands.sync_progress import sync_display
-from pmo_gates.config import DEFAULT_CONFIG, ConfigError, load_settings
-from pmo_gates.connectors.connection import JiraConnection
-from pmo_gates.connectors.errors import JiraConfigError, JiraConnectorError
-from pmo_gates.connectors.sync import SyncResult, sync_portfolio
-from pmo_gates.store import Store
-from pmo_gates.store.errors import describe_store_error, url_setting
+from pmo_gates.defaults import DEFAULT_CONFIG
+from pmo_gates.formatting import to_json
+
+if TYPE_CHECKING:
+    from pmo_gates.connectors.sync import SyncResult
 
 
 def summary_table(result: SyncResult) -> Table:
@@ -46,6 +43,16 @@ def summary_table(result: SyncResult) -> Table:
 
 
 def run_sync(config: Path, full: bool, as_json: bool) -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from pmo_gates.commands.sync_progress import sync_display
+    from pmo_gates.config import ConfigError, load_settings
+    from pmo_gates.connectors.connection import JiraConnection
+    from pmo_gates.connectors.errors import JiraConfigError, JiraConnectorError
+    from pmo_gates.connectors.sync import sync_portfolio
+    from pmo_gates.store import Store
+    from pmo_gates.store.errors import describe_store_error, url_setting
+
     err = Console(stderr=True)
     try:
         settings = load_settings(config)
@@ -74,7 +81,7 @@ def run_sync(config: Path, full: bool, as_json: bool) -> int:
     finally:
         store.dispose()
     if as_json:
-        typer.echo(json.dumps(result.model_dump(mode="json"), indent=2))
+        typer.echo(to_json(result.model_dump(mode="json")))
         return 0
     out = Console()
     out.print(summary_table(result))

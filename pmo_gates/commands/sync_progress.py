@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import (
@@ -17,7 +18,8 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from pmo_gates.connectors.sync import SyncProgress
+if TYPE_CHECKING:  # the sync machinery is imported by the sync itself, not by the command line's start-up
+    from pmo_gates.connectors.sync import SyncProgress
 
 STAGES = {
     "metadata": "reading Jira's fields",

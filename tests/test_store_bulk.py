@@ -106,3 +106,22 @@ def test_json_columns_keep_their_values_on_both_stores(store):
     with store.session() as s:
         assert s.scalar(select(Issue.labels)) == ["x", "ü", "pmo-fp-1"]
         assert s.scalar(select(Project.metadata_json)) == {**{k: v for k, v in odd.items() if k != 7}, "7": "int key"}
+
+
+def test_sqlite_checkpoints_a_large_wal_rarely_and_cuts_the_file_back(sqlite_store):
+    """A bulk load's commits stay in the WAL until 64 MB of it, then one checkpoint; after it the WAL file
+    is cut back to that size. The default (every 4 MB) re-copied the same index pages for every few commits."""
+    from pmo_gates.store.db import WAL_CHECKPOINT_PAGES
+
+    with sqlite_store.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == WAL_CHECKPOINT_PAGES >= 16384
+        assert connection.exec_driver_sql("PRAGMA journal_size_limit").scalar() == WAL_CHECKPOINT_PAGES * 4096
+    at = datetime(2026, 11, 1, tzinfo=UTC)
+    for start in range(0, 3000, 500):  # several commits: none of them may checkpoint (the WAL keeps them)
+        with sqlite_store.session() as s:
+            insert_many(s, Issue.__table__, [_issue(i, at) for i in range(start, start + 500)])
+    with sqlite_store.engine.connect() as connection:
+        busy, wal_frames, copied = connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
+        assert busy == 0 and wal_frames > 0 and copied == wal_frames  # all still in the WAL, now copied
+        assert connection.exec_driver_sql("SELECT count(*) FROM issues").scalar() == 3000

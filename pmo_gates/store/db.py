@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+WAL_CHECKPOINT_PAGES = 16384  # 64 MB of 4 KiB pages
 
 
 def safe_url(url: str) -> str:
@@ -45,6 +46,12 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA cache_size=-65536")  # KiB: 64 MB
     cursor.execute("PRAGMA temp_store=MEMORY")
+    # A checkpoint (WAL back into the database, with the only fsyncs of NORMAL) every 64 MB of WAL rather
+    # than SQLite's 4 MB: a 200,000-issue sync rewrites the same index pages in every commit, and copying
+    # them back every 4 MB took 8 s of the writer's time (the sync's serial stage); the file is cut back
+    # to 64 MB after each checkpoint. Durability is unchanged: every commit is in the WAL either way.
+    cursor.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
+    cursor.execute(f"PRAGMA journal_size_limit={WAL_CHECKPOINT_PAGES * 4096}")
     cursor.close()
 
 

@@ -44,7 +44,7 @@ def evaluate(
             warnings.append(
                 f"{path}:{line}: waiver of {waiver.rule!r} for {waiver.project} expired on {waiver.expires}"
             )
-    rules = rule_set.enabled_rules()
+    rules = [_RuleConstants(compiled, today) for compiled in rule_set.enabled_rules()]
     findings: list[Finding] = []
     gate_results: list[GateResult] = []
     project_errors: dict[str, str] = {}
@@ -53,9 +53,9 @@ def evaluate(
         outcomes: dict[str, Outcome] = {}
         try:
             found = []
-            for compiled in rules:
-                finding = _finding(compiled, project_key, project_facts, today, active)
-                outcomes[compiled.id] = finding.outcome
+            for constants in rules:
+                finding = _finding(constants, project_key, project_facts, today, active)
+                outcomes[constants.rule_id] = finding.outcome
                 found.append(finding)
             gate_result = _gate_result(rule_set, project_key, project_facts, outcomes, today)
         except Exception as exc:  # one project's facts never stop the portfolio: it is left unjudged
@@ -74,13 +74,28 @@ def evaluate(
     )
 
 
+class _RuleConstants:
+    """What every finding of one rule shares on one day, worked out once per evaluation rather than once
+    per (project, rule): the period, the due date and the rule's own fields."""
+
+    __slots__ = ("compiled", "due_date", "period", "rule_id")
+
+    def __init__(self, compiled: CompiledRule, today: dt.date) -> None:
+        rule = compiled.rule
+        self.compiled = compiled
+        self.rule_id = rule.id
+        self.period = period_of(rule.recurrence, today)
+        self.due_date = today + dt.timedelta(days=rule.due_days)
+
+
 def _finding(
-    compiled: CompiledRule,
+    constants: _RuleConstants,
     project_key: str,
     facts: Mapping[str, Any],
     today: dt.date,
     waivers: Mapping[tuple[str, str], Waiver],
 ) -> Finding:
+    compiled = constants.compiled
     rule = compiled.rule
     error = None
     try:
@@ -98,10 +113,10 @@ def _finding(
             approver=waiver.approver, reason=waiver.reason, expires=waiver.expires, location=f"{path}:{line}"
         )
         waived_outcome, outcome = outcome, Outcome.WAIVED
-    period = period_of(rule.recurrence, today)
+    period = constants.period
     # Every value below comes from the validated rule or from here: no per-finding validation (see trusted()).
     return Finding.trusted(
-        rule_id=rule.id,
+        rule_id=constants.rule_id,
         project_key=project_key,
         outcome=outcome,
         severity=rule.severity,
@@ -109,10 +124,10 @@ def _finding(
         pack=rule.pack,
         title=rule.title,
         evidence={name: facts.get(name) for name in compiled.evidence_facts},
-        fingerprint=fingerprint(rule.id, project_key, period),
+        fingerprint=fingerprint(constants.rule_id, project_key, period),
         period=period,
         owner=compiled.owner(facts),
-        due_date=today + dt.timedelta(days=rule.due_days) if outcome is Outcome.FAIL else None,
+        due_date=constants.due_date if outcome is Outcome.FAIL else None,
         waived_outcome=waived_outcome,
         waiver=waiver_ref,
         error=error,

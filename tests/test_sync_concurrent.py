@@ -75,7 +75,7 @@ def test_a_crash_with_several_groups_in_flight_resumes_each_group_and_stores_eve
 
     monkeypatch.setattr(sync_module, "_prepare", tracking_prepare)
     monkeypatch.setattr(sync_module, "_write", crashing_write)
-    with serve(portfolio(projects=8, issues_per_project=12), flavour) as sb:
+    with serve(portfolio(projects=8, issues_per_project=12), flavour, index_lag=STRICT_INDEX_LAG) as sb:
         cfg = _cfg(sb)
         with pytest.raises(RuntimeError, match="killed mid-sync"):
             run_sync(sb, store, full=True, cfg=cfg)
@@ -133,7 +133,7 @@ def test_a_worker_failing_stops_the_others_and_a_rerun_completes(sqlite_store, s
 
 @pytest.mark.parametrize("flavour", ["cloud", "dc"])
 def test_a_429_storm_slows_the_budget_and_nothing_is_lost(sqlite_store, flavour):
-    with serve(portfolio(projects=8, issues_per_project=12), flavour) as sb:
+    with serve(portfolio(projects=8, issues_per_project=12), flavour, index_lag=STRICT_INDEX_LAG) as sb:
         sb.faults.add(FaultRule(path=SEARCH[flavour], status=429, every=2, count=12))
         # More attempts than the storm has 429s: with four workers sharing the storm, one request can meet
         # it any number of times in a row (seen: 6 in a CI run), so fewer attempts made this test flaky.
@@ -249,7 +249,7 @@ def test_the_deletion_listing_read_in_key_slices_covers_every_project_and_finds_
         return real_ids(self, scope)
 
     monkeypatch.setattr(sync_module.IssueSearch, "ids", spying_ids)
-    with serve(portfolio(projects=8, issues_per_project=12), flavour) as sb:
+    with serve(portfolio(projects=8, issues_per_project=12), flavour, index_lag=STRICT_INDEX_LAG) as sb:
         cfg = _cfg(sb)
         run_sync(sb, sqlite_store, full=True, cfg=cfg)
         assert len(listed) == 4  # min(concurrency, projects, ceil(issues / ids per page))
@@ -290,7 +290,7 @@ def test_the_deletion_listing_is_read_while_the_groups_are_not_after_them(sqlite
 
     monkeypatch.setattr(sync_module, "_pipeline", pipeline)
     monkeypatch.setattr(sync_module.IssueSearch, "ids", spying_ids)
-    with serve(portfolio(projects=8, issues_per_project=12), flavour) as sb:
+    with serve(portfolio(projects=8, issues_per_project=12), flavour, index_lag=STRICT_INDEX_LAG) as sb:
         # Each group needs several pages at 0.1 s a page: the groups cannot be over before the listing starts.
         sb.faults.add(FaultRule(path=SEARCH[flavour], delay=0.1))
         result = run_sync(sb, sqlite_store, full=True, cfg=_cfg(sb))

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from pmo_gates.connectors.credentials import JiraConnection, JiraCredentials
 from pmo_gates.connectors.mapping import DataError
 from pmo_gates.connectors.sync import SyncResult
 from tests.fixtures_connector import EMAIL, TOKEN, URL, settings
+from tests.fixtures_sandbox import FLAVOURS, STRICT_INDEX_LAG
 from tests.fixtures_sync import portfolio, serve
 
 
@@ -23,11 +26,13 @@ def test_block_hides_the_token_and_builds_the_connection():
     assert conn.token.get_secret_value() == TOKEN and conn.retry == cfg.jira.retry
 
 
-def test_block_client_talks_to_jira():
-    with serve(portfolio(), "dc") as sb:
-        client = JiraCredentials(url=sb.url, token=TOKEN, flavour="auto").get_client()
-        assert client.flavour == "dc" and client.jira._session.max_retries == 0
-        assert client.get("/myself")["name"]
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_block_client_talks_to_jira(flavour):
+    with serve(portfolio(), flavour, index_lag=STRICT_INDEX_LAG) as sb:
+        email = EMAIL if flavour == "cloud" else None  # Cloud signs in with an e-mail, Data Center without
+        client = JiraCredentials(url=sb.url, email=email, token=TOKEN, flavour="auto").get_client()
+        assert client.flavour == flavour and client.jira._session.max_retries == 0
+        assert client.get("/myself")["accountId" if flavour == "cloud" else "name"]
         client.close()
 
 

@@ -15,7 +15,8 @@ from pmo_gates.connectors.sync import sync_portfolio
 from pmo_gates.sandbox import CF, SandboxServer
 from pmo_gates.store.models import Base, Issue, Project, SyncRun
 from tests.fixtures_connector import EMAIL, TOKEN, FakeClock, connection
-from tests.fixtures_sync import config, contract, portfolio, run_sync, serve, served, stored
+from tests.fixtures_sandbox import FLAVOURS, STRICT_INDEX_LAG
+from tests.fixtures_sync import UNPACED, config, contract, portfolio, run_sync, serve, served, stored
 
 LEGACY_SPRINT = (
     "com.atlassian.greenhopper.service.sprint.Sprint@1a2b[id=7,rapidViewId=3,state=ACTIVE,name=Legacy 7,goal=]"
@@ -41,10 +42,10 @@ def _broken_portfolio():
     return snap, by_key, anchor["key"], story["key"], other["key"]
 
 
-def test_bad_values_are_stored_as_far_as_valid_and_reported_by_key(store):
+def test_bad_values_are_stored_as_far_as_valid_and_reported_by_key(store, sandbox_flavour):
     snap, _, anchor, story, other = _broken_portfolio()
-    with serve(snap, "cloud") as sb:
-        result = run_sync(sb, store, full=True)
+    with serve(snap, sandbox_flavour, index_lag=STRICT_INDEX_LAG) as sb:
+        result = run_sync(sb, store, full=True, cfg=config(sb, **UNPACED))
         want, have = served(sb), stored(store)
         assert {k: have[k] for k in want} == want  # nothing was dropped
     problems = {(e.key, e.field) for e in result.data_errors}
@@ -70,9 +71,10 @@ def test_bad_values_are_stored_as_far_as_valid_and_reported_by_key(store):
         assert s.scalar(select(Issue.priority).where(Issue.key == other)) == "P" * 32
 
 
-def test_unknown_configured_field_warns_and_the_sync_goes_on(sqlite_store):
-    with serve(portfolio(), "dc") as sb:
-        cfg = config(sb, fields={"budget": "Budgett", "charter": "Project Charter"})
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_unknown_configured_field_warns_and_the_sync_goes_on(sqlite_store, flavour):
+    with serve(portfolio(), flavour, index_lag=STRICT_INDEX_LAG) as sb:
+        cfg = config(sb, fields={"budget": "Budgett", "charter": "Project Charter"}, **UNPACED)
         result = run_sync(sb, sqlite_store, full=True, cfg=cfg)
         assert any("fields.budget" in w and "'Budgett'" in w for w in result.warnings)
         assert any("fields.charter" in w for w in result.warnings)
@@ -82,9 +84,10 @@ def test_unknown_configured_field_warns_and_the_sync_goes_on(sqlite_store):
         assert all(p.planned_end is not None for p in projects)
 
 
-def test_unknown_project_is_left_out_with_a_warning(sqlite_store):
-    with serve(portfolio(), "cloud") as sb:
-        cfg = config(sb)
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_unknown_project_is_left_out_with_a_warning(sqlite_store, flavour):
+    with serve(portfolio(), flavour, index_lag=STRICT_INDEX_LAG) as sb:
+        cfg = config(sb, **UNPACED)
         cfg = cfg.model_copy(
             update={"portfolio": cfg.portfolio.model_copy(update={"projects": [*cfg.portfolio.projects, "NOPE"]})}
         )
@@ -93,9 +96,10 @@ def test_unknown_project_is_left_out_with_a_warning(sqlite_store):
         assert stored(sqlite_store)["issues"] == served(sb)["issues"]
 
 
-def test_invalid_portfolio_jql_is_a_config_error(sqlite_store):
-    with serve(portfolio(), "cloud") as sb:
-        cfg = config(sb)
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_invalid_portfolio_jql_is_a_config_error(sqlite_store, flavour):
+    with serve(portfolio(), flavour, index_lag=STRICT_INDEX_LAG) as sb:
+        cfg = config(sb, **UNPACED)
         cfg = cfg.model_copy(update={"portfolio": cfg.portfolio.model_copy(update={"jql": "status = = Done"})})
         with pytest.raises(JiraConfigError, match=r"portfolio\.projects and portfolio\.jql"):
             run_sync(sb, sqlite_store, full=True, cfg=cfg)
@@ -111,10 +115,11 @@ def test_missing_token_variable_is_a_config_error():
     assert TOKEN not in repr(conn) and TOKEN not in str(conn.model_dump())
 
 
-@pytest.mark.parametrize("flavour", ["cloud", "dc"])
+@pytest.mark.parametrize("flavour", FLAVOURS)
 def test_the_token_never_leaks(store, flavour, caplog):
     caplog.set_level(logging.DEBUG)
-    with SandboxServer(portfolio(), flavour=flavour, auth=(EMAIL, "the-right-token"), validate=contract()) as sb:
+    right = (EMAIL, "the-right-token")
+    with SandboxServer(portfolio(), flavour=flavour, auth=right, validate=contract(), index_lag=STRICT_INDEX_LAG) as sb:
         cfg = config(sb)
         conn = connection(sb.url, flavour=flavour, email=EMAIL if flavour == "cloud" else None)
         with pytest.raises(JiraAuthError) as info:
@@ -129,10 +134,11 @@ def test_the_token_never_leaks(store, flavour, caplog):
         assert TOKEN not in text_
 
 
-def test_a_successful_sync_stores_no_secret(sqlite_store, caplog):
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_a_successful_sync_stores_no_secret(sqlite_store, caplog, flavour):
     caplog.set_level(logging.DEBUG)
-    with serve(portfolio(), "cloud") as sb:
-        result = run_sync(sb, sqlite_store, full=True)
+    with serve(portfolio(), flavour, index_lag=STRICT_INDEX_LAG) as sb:
+        result = run_sync(sb, sqlite_store, full=True, cfg=config(sb, **UNPACED))
     assert TOKEN not in _everything_stored(sqlite_store) and TOKEN not in caplog.text
     assert TOKEN not in result.model_dump_json()
 

@@ -16,7 +16,8 @@ from pmo_gates.connectors.search import IssueSearch
 from pmo_gates.rules.facts import compute_facts
 from pmo_gates.sandbox import CF
 from pmo_gates.store.models import ChangelogItem, Issue, IssueLink, Project
-from tests.fixtures_sync import TODAY, portfolio, run_sync, serve
+from tests.fixtures_sandbox import FLAVOURS, STRICT_INDEX_LAG
+from tests.fixtures_sync import TODAY, UNPACED, config, portfolio, run_sync, serve
 
 STATUS_IDS = {"To Do": "10000", "In Progress": "3"}
 
@@ -86,10 +87,10 @@ EXPECTED = {
 
 
 @pytest.fixture
-def synced(store):
+def synced(store, sandbox_flavour):
     snap, budget = _hostile()
-    with serve(snap, "cloud") as sb:
-        result = run_sync(sb, store, full=True)
+    with serve(snap, sandbox_flavour, index_lag=STRICT_INDEX_LAG) as sb:
+        result = run_sync(sb, store, full=True, cfg=config(sb, **UNPACED))
     return store, result, budget
 
 
@@ -133,13 +134,14 @@ def test_facts_are_computed_on_what_is_valid(synced):
     assert facts["DWM"]["actual_cost"] is None and facts["MBA"]["pv"] is None
 
 
+@pytest.mark.parametrize("flavour", FLAVOURS)
 @pytest.mark.parametrize("impostor_updated", ["2026-10-01T06:00:00.000+0000", "2026-11-01T06:00:00.000+0000"])
-def test_the_oldest_anchor_wins_across_batches_and_runs(sqlite_store, monkeypatch, impostor_updated):
+def test_the_oldest_anchor_wins_across_batches_and_runs(sqlite_store, monkeypatch, impostor_updated, flavour):
     monkeypatch.setattr(sync_module, "BATCH_ISSUES", 5)  # CPR-1 and CPR-99 in different transactions
     snap, budget = _hostile(impostor_updated)
-    with serve(snap, "dc") as sb:
-        first = run_sync(sb, sqlite_store, full=True)
-        again = run_sync(sb, sqlite_store, full=True)
+    with serve(snap, flavour, index_lag=STRICT_INDEX_LAG) as sb:
+        first = run_sync(sb, sqlite_store, full=True, cfg=config(sb, **UNPACED))
+        again = run_sync(sb, sqlite_store, full=True, cfg=config(sb, **UNPACED))
     for result in (first, again):
         assert ("CPR-99", "anchor") in {(e.key, e.field) for e in result.data_errors}
     with sqlite_store.session() as s:
@@ -147,7 +149,8 @@ def test_the_oldest_anchor_wins_across_batches_and_runs(sqlite_store, monkeypatc
         assert cpr.anchor_issue_key == "CPR-1" and cpr.budget == budget
 
 
-def test_two_issues_sharing_an_id_keep_one_and_say_so(store, monkeypatch):
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_two_issues_sharing_an_id_keep_one_and_say_so(store, monkeypatch, flavour):
     pages = IssueSearch.pages
 
     def with_a_twin(self, *args, **kwargs):
@@ -163,8 +166,8 @@ def test_two_issues_sharing_an_id_keep_one_and_say_so(store, monkeypatch):
             yield page + twins
 
     monkeypatch.setattr(IssueSearch, "pages", with_a_twin)
-    with serve(portfolio(), "cloud") as sb:
-        result = run_sync(sb, store, full=True)
+    with serve(portfolio(), flavour, index_lag=STRICT_INDEX_LAG) as sb:
+        result = run_sync(sb, store, full=True, cfg=config(sb, **UNPACED))
         served_issue = sb.state.issue("CPR-3")
     assert ("CPR-77", "id") in {(e.key, e.field) for e in result.data_errors}
     with store.session() as s:
@@ -173,7 +176,8 @@ def test_two_issues_sharing_an_id_keep_one_and_say_so(store, monkeypatch):
         assert any(e.startswith("id: ") and "CPR-77" in e for e in row.data_errors)
 
 
-def test_a_clean_portfolio_has_no_data_errors(sqlite_store):
-    with serve(portfolio(), "cloud") as sb:
-        result = run_sync(sb, sqlite_store, full=True)
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_a_clean_portfolio_has_no_data_errors(sqlite_store, flavour):
+    with serve(portfolio(), flavour, index_lag=STRICT_INDEX_LAG) as sb:
+        result = run_sync(sb, sqlite_store, full=True, cfg=config(sb, **UNPACED))
     assert result.data_errors == []

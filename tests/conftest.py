@@ -7,6 +7,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 _PREFECT_HOME = tempfile.mkdtemp(prefix="pmo-gates-test-prefect-")
 os.environ["PREFECT_HOME"] = _PREFECT_HOME
@@ -16,6 +17,7 @@ os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
 import pytest  # noqa: E402
+import typer  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
@@ -95,3 +97,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("prefect") or "prefect_server" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.xdist_group("prefect"))
+
+
+@pytest.fixture
+def rules_app() -> typer.Typer:
+    """The rule commands (validate, rules test, schema) on a Typer app of their own."""
+    from pmo_gates.commands.rules import register
+
+    application = typer.Typer()
+    register(application)
+    return application
+
+
+@pytest.fixture
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Run the test in its temp folder (commands that look for ./rules or ./pmo-gates.yaml)."""
+    monkeypatch.chdir(tmp_path)
+    return tmp_path

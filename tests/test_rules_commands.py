@@ -9,22 +9,10 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from pmo_gates.commands.rules import register
 from tests.fixtures_rules import RULE, write
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def app() -> typer.Typer:
-    application = typer.Typer()
-    register(application)
-    return application
-
-
-@pytest.fixture(autouse=True)
-def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
+pytestmark = pytest.mark.usefixtures("in_tmp")
 
 
 # The real catalog (the facts engineer's) backs the commands; RULE only uses facts it has.
@@ -33,9 +21,9 @@ BAD = RULE.replace('check: "has_charter"', 'check: "has_chartr"').replace("sever
 FAILING_EXAMPLE = RULE.replace("        expect: fail", "        expect: pass")
 
 
-def test_validate_ok(app: typer.Typer, tmp_path: Path) -> None:
+def test_validate_ok(rules_app: typer.Typer, tmp_path: Path) -> None:
     path = write(tmp_path, "rules.yaml", GOOD)
-    result = runner.invoke(app, ["validate", str(path)])
+    result = runner.invoke(rules_app, ["validate", str(path)])
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
         "OK: 1 files, 1 rules (1 enabled), 0 gates, 0 waivers, 2 examples, 0 warnings",
@@ -43,10 +31,10 @@ def test_validate_ok(app: typer.Typer, tmp_path: Path) -> None:
     ]
 
 
-def test_validate_reports_every_error(app: typer.Typer, tmp_path: Path) -> None:
+def test_validate_reports_every_error(rules_app: typer.Typer, tmp_path: Path) -> None:
     path = write(tmp_path, "rules.yaml", BAD)
     other = write(tmp_path, "other.yaml", FAILING_EXAMPLE.replace("charter-approved", "charter-linked"))
-    result = runner.invoke(app, ["validate", str(path), str(other)])
+    result = runner.invoke(rules_app, ["validate", str(path), str(other)])
     assert result.exit_code == 1
     assert result.output.splitlines() == [
         "other.yaml:15:9: example 'without charter' expects pass but the check fails",
@@ -55,9 +43,9 @@ def test_validate_reports_every_error(app: typer.Typer, tmp_path: Path) -> None:
     ]
 
 
-def test_validate_json(app: typer.Typer, tmp_path: Path) -> None:
+def test_validate_json(rules_app: typer.Typer, tmp_path: Path) -> None:
     path = write(tmp_path, "rules.yaml", BAD)
-    result = runner.invoke(app, ["validate", "--json", str(path)])
+    result = runner.invoke(rules_app, ["validate", "--json", str(path)])
     payload = json.loads(result.output)
     assert result.exit_code == 1 and payload["ok"] is False
     assert payload["errors"][0] == {
@@ -67,39 +55,39 @@ def test_validate_json(app: typer.Typer, tmp_path: Path) -> None:
         "message": "severity: input should be 'info', 'low', 'medium', 'high' or 'critical'",
         "severity": "error",
     }
-    ok = json.loads(runner.invoke(app, ["validate", "--json", str(write(tmp_path, "g.yaml", GOOD))]).output)
+    ok = json.loads(runner.invoke(rules_app, ["validate", "--json", str(write(tmp_path, "g.yaml", GOOD))]).output)
     assert ok["ok"] is True and ok["counts"]["rules"] == 1
 
 
-def test_validate_defaults_to_shipped_packs_and_local_rules(app: typer.Typer, tmp_path: Path) -> None:
-    result = runner.invoke(app, ["validate"])
+def test_validate_defaults_to_shipped_packs_and_local_rules(rules_app: typer.Typer, tmp_path: Path) -> None:
+    result = runner.invoke(rules_app, ["validate"])
     assert result.exit_code == 0, result.output
     shipped = result.output
     write(tmp_path, "rules/extra.yaml", GOOD.replace("charter-approved", "local-charter"))
-    result = runner.invoke(app, ["validate"])
+    result = runner.invoke(rules_app, ["validate"])
     assert result.exit_code == 0, result.output
     assert shipped.startswith("OK: 4 files") and result.output.startswith("OK: 5 files")
 
 
-def test_validate_warns_about_expired_waivers(app: typer.Typer, tmp_path: Path) -> None:
+def test_validate_warns_about_expired_waivers(rules_app: typer.Typer, tmp_path: Path) -> None:
     path = write(tmp_path, "rules.yaml", GOOD)
     waivers = write(
         tmp_path,
         "waivers.yaml",
         "waivers:\n  - {rule: charter-approved, project: OPS, approver: a, reason: r, expires: 2026-01-31}\n",
     )
-    result = runner.invoke(app, ["validate", str(path), str(waivers), "--today", "2026-02-01"])
+    result = runner.invoke(rules_app, ["validate", str(path), str(waivers), "--today", "2026-02-01"])
     assert result.exit_code == 0
     assert result.output.splitlines()[0] == (
         "waivers.yaml:2:77: warning: waiver of 'charter-approved' for OPS expired on 2026-01-31 and no longer applies"
     )
 
 
-def test_rules_test_reports_like_pytest(app: typer.Typer, tmp_path: Path) -> None:
+def test_rules_test_reports_like_pytest(rules_app: typer.Typer, tmp_path: Path) -> None:
     good = write(tmp_path, "a.yaml", GOOD)
     failing = write(tmp_path, "b.yaml", FAILING_EXAMPLE.replace("charter-approved", "charter-linked"))
     bare = write(tmp_path, "c.yaml", "pack: maturity\nrules:\n  - {id: bare, title: B, check: 'true', severity: low}\n")
-    result = runner.invoke(app, ["rules", "test", str(good), str(failing), str(bare)])
+    result = runner.invoke(rules_app, ["rules", "test", str(good), str(failing), str(bare)])
     assert result.exit_code == 1
     assert result.output.splitlines() == [
         "a.yaml ..",
@@ -117,18 +105,18 @@ def test_rules_test_reports_like_pytest(app: typer.Typer, tmp_path: Path) -> Non
     ]
 
 
-def test_rules_test_json_and_success(app: typer.Typer, tmp_path: Path) -> None:
+def test_rules_test_json_and_success(rules_app: typer.Typer, tmp_path: Path) -> None:
     path = write(tmp_path, "a.yaml", GOOD)
-    result = runner.invoke(app, ["rules", "test", "--json", str(path)])
+    result = runner.invoke(rules_app, ["rules", "test", "--json", str(path)])
     payload = json.loads(result.output)
     assert result.exit_code == 0
     assert (payload["passed"], payload["failed"], payload["rules_without_examples"]) == (2, 0, [])
     assert (payload["results"][0]["path"], payload["results"][0]["line"]) == ("a.yaml", 12)
 
 
-def test_rules_test_stops_on_load_errors(app: typer.Typer, tmp_path: Path) -> None:
+def test_rules_test_stops_on_load_errors(rules_app: typer.Typer, tmp_path: Path) -> None:
     path = write(tmp_path, "a.yaml", BAD)
-    result = runner.invoke(app, ["rules", "test", str(path)])
+    result = runner.invoke(rules_app, ["rules", "test", str(path)])
     assert result.exit_code == 1
     assert result.output.splitlines() == [
         "a.yaml:8:15: severity: input should be 'info', 'low', 'medium', 'high' or 'critical'",
@@ -136,15 +124,15 @@ def test_rules_test_stops_on_load_errors(app: typer.Typer, tmp_path: Path) -> No
     ]
 
 
-def test_shipped_rules_test_passes(app: typer.Typer) -> None:
-    result = runner.invoke(app, ["rules", "test"])
+def test_shipped_rules_test_passes(rules_app: typer.Typer) -> None:
+    result = runner.invoke(rules_app, ["rules", "test"])
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[-1].endswith(" passed, 0 failed")
 
 
-def test_schema_command(app: typer.Typer, tmp_path: Path) -> None:
-    result = runner.invoke(app, ["schema"])
+def test_schema_command(rules_app: typer.Typer, tmp_path: Path) -> None:
+    result = runner.invoke(rules_app, ["schema"])
     schema = json.loads(result.output)
     assert result.exit_code == 0 and schema["$schema"] == "http://json-schema.org/draft-07/schema#"
-    runner.invoke(app, ["schema", "--output", "rule-schema.json"])
+    runner.invoke(rules_app, ["schema", "--output", "rule-schema.json"])
     assert json.loads((tmp_path / "rule-schema.json").read_text()) == schema

@@ -12,26 +12,14 @@ import typer
 from typer.testing import CliRunner
 
 from pmo_gates.actions.run import load_rules
-from pmo_gates.commands.rules import register
 from pmo_gates.config import load_settings
 from pmo_gates.rca.playbook import PLAYBOOKS_DIR
 from tests.fixtures_rules import RULE, write
 from tests.user_errors import assert_user_error
 
 runner = CliRunner()
+pytestmark = pytest.mark.usefixtures("in_tmp")
 LOCAL = RULE.replace("charter-approved", "local-charter")
-
-
-@pytest.fixture
-def app() -> typer.Typer:
-    application = typer.Typer()
-    register(application)
-    return application
-
-
-@pytest.fixture(autouse=True)
-def _in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
 
 
 def config(tmp_path: Path, rules: str = "", name: str = "team.yaml") -> Path:
@@ -42,65 +30,65 @@ def config(tmp_path: Path, rules: str = "", name: str = "team.yaml") -> Path:
     return write(tmp_path, name, text)
 
 
-def test_validate_checks_the_configured_rule_set(app: typer.Typer, tmp_path: Path) -> None:
+def test_validate_checks_the_configured_rule_set(rules_app: typer.Typer, tmp_path: Path) -> None:
     write(tmp_path, "team-rules/local.yaml", LOCAL)
     write(tmp_path, "rules/ignored.yaml", "this: [is not read")  # ./rules is not what the config runs
     cfg = config(tmp_path, "rules: {paths: [team-rules], enabled_packs: [establishment]}\n")
-    result = runner.invoke(app, ["validate", "--config", str(cfg), "--json"])
+    result = runner.invoke(rules_app, ["validate", "--config", str(cfg), "--json"])
     assert result.exit_code == 0, result.output
     counts = json.loads(result.output)["counts"]
     rule_set = load_rules(load_settings(cfg), dt.date.today())
     assert (counts["files"], counts["rules"]) == (len(rule_set.files), len(rule_set.rules)) == (1, 1)
     # Without --config the same folder's ./rules would be read (and fail): the config decides.
-    assert runner.invoke(app, ["validate"]).exit_code == 1
+    assert runner.invoke(rules_app, ["validate"]).exit_code == 1
 
 
-def test_the_default_config_is_used_when_present(app: typer.Typer, tmp_path: Path) -> None:
+def test_the_default_config_is_used_when_present(rules_app: typer.Typer, tmp_path: Path) -> None:
     write(tmp_path, "team-rules/local.yaml", LOCAL)
     config(tmp_path, "rules: {paths: [team-rules]}\n", name="pmo-gates.yaml")
-    result = runner.invoke(app, ["validate"])
+    result = runner.invoke(rules_app, ["validate"])
     assert result.exit_code == 0, result.output
     assert result.output.startswith("OK: 1 files, 1 rules")
 
 
-def test_a_broken_playbook_fails_validate(app: typer.Typer, tmp_path: Path) -> None:
+def test_a_broken_playbook_fails_validate(rules_app: typer.Typer, tmp_path: Path) -> None:
     write(tmp_path, "team-rules/local.yaml", LOCAL)
     broken = (PLAYBOOKS_DIR / "rca.yaml").read_text(encoding="utf-8").replace("slip_days: 14", "slip_days: soon")
     assert "soon" in broken
     write(tmp_path, "team-rules/playbooks/rca.yaml", broken)
     cfg = config(tmp_path, "rules: {paths: [team-rules]}\n")
-    result = runner.invoke(app, ["validate", "--config", str(cfg)])
+    result = runner.invoke(rules_app, ["validate", "--config", str(cfg)])
     assert result.exit_code == 1
     assert "team-rules/playbooks/rca.yaml:" in result.output and "slip_days" in result.output
     assert result.output.splitlines()[-1] == "1 error"
-    data = json.loads(runner.invoke(app, ["validate", "--config", str(cfg), "--json"]).output)
+    data = json.loads(runner.invoke(rules_app, ["validate", "--config", str(cfg), "--json"]).output)
     assert data["ok"] is False and any("rca.yaml" in e for e in data["playbook_errors"])
 
 
-def test_validate_reports_the_shipped_playbooks_when_none_is_configured(app: typer.Typer, tmp_path: Path) -> None:
+def test_validate_reports_the_shipped_playbooks_when_none_is_configured(rules_app: typer.Typer, tmp_path: Path) -> None:
     cfg = config(tmp_path)
-    result = runner.invoke(app, ["validate", "--config", str(cfg)])
+    result = runner.invoke(rules_app, ["validate", "--config", str(cfg)])
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[-1] == "OK: playbooks (shipped) rca.yaml, (shipped) priority.yaml"
 
 
-def test_rules_test_runs_the_configured_rules(app: typer.Typer, tmp_path: Path) -> None:
+def test_rules_test_runs_the_configured_rules(rules_app: typer.Typer, tmp_path: Path) -> None:
     write(tmp_path, "team-rules/local.yaml", LOCAL)
     cfg = config(tmp_path, "rules: {paths: [team-rules]}\n")
-    result = runner.invoke(app, ["rules", "test", "--config", str(cfg)])
+    result = runner.invoke(rules_app, ["rules", "test", "--config", str(cfg)])
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [str(Path("team-rules/local.yaml")) + " ..", "2 passed, 0 failed"]
 
 
-def test_schema_offers_the_configured_rule_ids(app: typer.Typer, tmp_path: Path) -> None:
+def test_schema_offers_the_configured_rule_ids(rules_app: typer.Typer, tmp_path: Path) -> None:
     write(tmp_path, "team-rules/local.yaml", LOCAL)
     cfg = config(tmp_path, "rules: {paths: [team-rules]}\n")
-    schema = json.loads(runner.invoke(app, ["schema", "--config", str(cfg)]).output)
+    schema = json.loads(runner.invoke(rules_app, ["schema", "--config", str(cfg)]).output)
     assert schema["definitions"]["Waiver"]["properties"]["rule"]["examples"] == ["local-charter"]
     assert schema["definitions"]["GateSpec"]["properties"]["must_meet"]["items"]["examples"] == ["local-charter"]
 
 
-def test_a_missing_config_is_one_line(app: typer.Typer, tmp_path: Path) -> None:
+def test_a_missing_config_is_one_line(rules_app: typer.Typer, tmp_path: Path) -> None:
     for command in (["validate"], ["rules", "test"], ["schema"]):
-        result = runner.invoke(app, [*command, "--config", str(tmp_path / "nope.yaml")])
+        result = runner.invoke(rules_app, [*command, "--config", str(tmp_path / "nope.yaml")])
         assert_user_error(result, "nope.yaml", code=2)

@@ -86,6 +86,7 @@ WRITER_GROUP_ISSUES = 500
 MAX_REPORTED_ERRORS = 1000
 _ID_CHUNK = 5000  # values per IN (...) lookup (one bound parameter each: see store.upsert.among)
 ANALYZE_AFTER = 10_000  # issues written by one sync from which the tables' statistics are refreshed
+LISTING_SHARE = 4  # the deletion listing reads with this share of sync.concurrency (see _id_listing)
 
 
 class SyncProgress(BaseModel):
@@ -775,7 +776,9 @@ def _id_listing(job: _Job, in_scope: list[str], scope: str, run: _Run) -> _Listi
         size = math.ceil(len(ordered) / slices)
         return [scope_jql(ordered[i : i + size], job.settings.portfolio.jql) for i in range(0, len(ordered), size)]
 
-    return _Listing(job.search, plan, concurrency)
+    # A quarter of the workers: the listing has the whole group phase to finish in, and fewer threads
+    # decoding its 5,000-issue pages beside the groups' keep a full re-sync's peak RSS where it was.
+    return _Listing(job.search, plan, max(1, concurrency // LISTING_SHARE))
 
 
 def _watermark_writer(

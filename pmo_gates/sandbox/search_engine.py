@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import bisect
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -73,11 +73,10 @@ class SearchEngine:
     def count(self, query: CompiledQuery, cache_key: str) -> int:
         """How many issues match: from an ordered result already at hand, else counted without sorting."""
         with self.state.lock:
-            cached = None if self.state.index_pending() else self._cache.get((cache_key, self.state.version))
+            cached = self._cached(cache_key, self.state.index_pending())
             if cached is not None:
                 return len(cached[1])
-            match, searchable = self._predicate(query), self.state.searchable
-            return sum(1 for i in self._candidates(query) if (issue := searchable(i)) is not None and match(issue))
+            return sum(1 for _ in self._matching(query))
 
     # -- ordered results --------------------------------------------------------------------------------
 
@@ -99,24 +98,35 @@ class SearchEngine:
             return lambda issue: issue["fields"]["project"]["key"] in projects
         return query.matches
 
-    def _ordered(self, query: CompiledQuery, cache_key: str) -> tuple[list[tuple[Any, ...]], list[int]]:
+    def _matching(self, query: CompiledQuery) -> Iterator[tuple[int, dict[str, Any]]]:
+        """(id, issue as search sees it) of every candidate the query matches, in candidate order."""
+        match, searchable = self._predicate(query), self.state.searchable
+        for issue_id in self._candidates(query):
+            issue = searchable(issue_id)
+            if issue is not None and match(issue):
+                yield issue_id, issue
+
+    def _cached(self, cache_key: str, lagging: bool) -> tuple[list[tuple[Any, ...]], list[int]] | None:
+        """The ordered result of this query on the current data, if at hand (never while the index lags:
+        it then changes with time alone)."""
         key = (cache_key, self.state.version)
-        lagging = self.state.index_pending()  # the index changes with time alone: no caching meanwhile
         cached = None if lagging else self._cache.get(key)
         if cached is not None:
             self._cache.move_to_end(key)
+        return cached
+
+    def _ordered(self, query: CompiledQuery, cache_key: str) -> tuple[list[tuple[Any, ...]], list[int]]:
+        lagging = self.state.index_pending()  # once: what is computed while lagging is never cached
+        cached = self._cached(cache_key, lagging)
+        if cached is not None:
             return cached
-        rows = []
-        match = self._predicate(query)
-        for issue_id in self._candidates(query):
-            issue = self.state.searchable(issue_id)
-            if issue is not None and match(issue):
-                rows.append((query.sort_key(query.sort_values(issue), issue_id), issue_id))
+        matching = self._matching(query)
+        rows = [(query.sort_key(query.sort_values(issue), issue_id), issue_id) for issue_id, issue in matching]
         rows.sort(key=lambda row: row[0])
         result = ([r[0] for r in rows], [r[1] for r in rows])
         if lagging:
             return result
-        self._cache[key] = result
+        self._cache[(cache_key, self.state.version)] = result
         while len(self._cache) > _CACHE_SIZE:
             self._cache.popitem(last=False)
         return result

@@ -27,8 +27,7 @@ from pmo_gates.rca.registry import CauseContext, CauseFinding, CauseRegistry, Ev
 from pmo_gates.rca.scan import portfolio_context, scan_projects
 from pmo_gates.rules.facts import FactParams
 from pmo_gates.rules.facts.builtin.scope import scope_splits
-from pmo_gates.rules.facts.compute import evaluate, project_scope, select_definitions
-from pmo_gates.rules.facts.context import FactContext
+from pmo_gates.rules.facts.compute import evaluate, fact_context, select_definitions
 from pmo_gates.rules.facts.registry import default_registry
 from pmo_gates.rules.fingerprints import period_of
 from pmo_gates.rules.models import Recurrence
@@ -215,8 +214,7 @@ def detection_facts(
     scope and EVM facts use it. One fact context for both: the baselines come from the scope splits the
     EVM facts computed already (a second context would read the scope's rows again)."""
     with store.session() as session:
-        keys, everything = project_scope(session, None)
-        ctx = FactContext(session=session, projects=keys, today=today, params=params, all_projects=everything)
+        ctx = fact_context(session, today=today, params=params)
         facts = evaluate(ctx, select_definitions(default_registry(), DETECTION_FACTS))
         baselines = {
             key: (split.baseline.day, split.baseline.source, split.baseline.reason)

@@ -95,15 +95,23 @@ def compute_facts_in_session(
 ) -> dict[str, dict[str, Any]]:
     """:func:`compute_facts` inside a session the caller already holds; data errors are appended to
     ``problems`` when given (else logged)."""
-    if isinstance(today, datetime) or not isinstance(today, date):
-        raise FactError(f"today must be a date, got {type(today).__name__} {today!r}")
     registry = registry if registry is not None else default_registry()
     definitions = select_definitions(registry, only)
+    return evaluate(fact_context(session, today=today, projects=projects, params=params), definitions, problems)
+
+
+def fact_context(
+    session: Session, *, today: date, projects: Iterable[str] | None = None, params: FactParams | None = None
+) -> FactContext:
+    """The context facts are computed in, for ``projects`` (default: all in the store). Facts computed in
+    one context share its memo: a caller that needs both facts and what they are built from (the RCA's
+    scope baselines) reads the store once."""
+    if isinstance(today, datetime) or not isinstance(today, date):
+        raise FactError(f"today must be a date, got {type(today).__name__} {today!r}")
     keys, everything = project_scope(session, projects)
-    ctx = FactContext(
+    return FactContext(
         session=session, projects=keys, today=today, params=params or FactParams(), all_projects=everything
     )
-    return evaluate(ctx, definitions, problems)
 
 
 def select_definitions(registry: FactRegistry, only: Iterable[str] | None) -> list[FactDefinition]:

@@ -83,6 +83,17 @@ def test_a_retry_after_pauses_the_other_workers_once():
     assert other == [1, 2] and len(slept) == 1 and 4.0 < slept[0] <= 5.0
 
 
+def _held_until(budget: RequestBudget, now: list[float], moment: float) -> None:
+    """A request asked for at the clock's current time is not granted until the clock reaches ``moment``."""
+    granted = threading.Event()
+    worker = threading.Thread(target=lambda: (budget.acquire(), granted.set()), daemon=True)
+    worker.start()
+    assert not granted.wait(0.5)
+    now[0] = moment
+    assert granted.wait(10)
+    worker.join(10)
+
+
 def test_a_full_window_waits_a_margin_past_the_second_for_requests_that_reach_jira_late():
     # The budget counts a request when it grants the slot; Jira counts it when it arrives, later by the
     # connection set-up (a first request's TCP/TLS handshake) or a busy scheduler. The latency benchmark
@@ -98,13 +109,7 @@ def test_a_full_window_waits_a_margin_past_the_second_for_requests_that_reach_ji
     for _ in range(10):
         budget.acquire()
     now[0] = 1.0 + ARRIVAL_SLACK_S / 2  # a second later, but within the margin
-    granted = threading.Event()
-    worker = threading.Thread(target=lambda: (budget.acquire(), granted.set()), daemon=True)
-    worker.start()
-    assert not granted.wait(0.5)
-    now[0] = 1.0 + ARRIVAL_SLACK_S + 0.001
-    assert granted.wait(10)
-    worker.join(10)
+    _held_until(budget, now, 1.0 + ARRIVAL_SLACK_S + 0.001)
 
 
 def test_requests_that_open_a_connection_are_held_in_the_window_longer():
@@ -117,10 +122,4 @@ def test_requests_that_open_a_connection_are_held_in_the_window_longer():
     for _ in range(10):
         budget.release()
     now[0] = 1.0 + ARRIVAL_SLACK_S + 0.01  # a warm window would have let it through
-    granted = threading.Event()
-    worker = threading.Thread(target=lambda: (budget.acquire(), granted.set()), daemon=True)
-    worker.start()
-    assert not granted.wait(0.5)
-    now[0] = 1.0 + COLD_SLACK_S + 0.001
-    assert granted.wait(10)
-    worker.join(10)
+    _held_until(budget, now, 1.0 + COLD_SLACK_S + 0.001)
